@@ -18,7 +18,7 @@ func FuzzParseIIN(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		n, err := kz.ParseIIN(s)
 		if err != nil {
-			if strings.Contains(err.Error(), s) && s != "" {
+			if len(s) >= 6 && strings.Contains(err.Error(), s) {
 				t.Fatalf("error %q repeats the input", err)
 			}
 			return
