@@ -54,7 +54,7 @@ func TestPolicyMistakesAreReportedAtTheirLine(t *testing.T) {
 		{"a duplicate purpose id", "  - id: stats", "  - id: appeals", "35:9", `id "appeals" is already used`},
 		{"a bad retention period", "period: 5y,", "period: 5 years,", "33:25", "period must look like"},
 		{"an unknown legal ground", "grounds: [depersonalised-statistics]", "grounds: [statistics]", "37:15", `unknown legal ground "statistics"`},
-		{"a forbidden field in a purpose", "applicant: [address]", "applicant: [address, health]", "39:28", `forbidden`},
+		{"a forbidden field in a purpose", "applicant: [address]", "applicant: [address, health]", "39:28", `which the policy forbids`},
 		{"storage outside Kazakhstan", "storage: {country: KZ}", "storage: {country: DE}", "10:22", "Art. 12 p.2"},
 		{"a missing title language", "en: Statistics}", "}", "36:12", `missing property 'en'`},
 		{"a subject category nobody declared", "      applicant: [address]", "      visitor: [address]", "39:7", `unknown subject category "visitor"`},
