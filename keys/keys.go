@@ -1,0 +1,390 @@
+// Package keys holds derbes's key hierarchy and the few operations on it.
+//
+// A keyring (a file created by `derbes keys init`, mode 0600, kept apart
+// from the data) holds:
+//
+//   - master keys, numbered; the newest wraps new data keys. Each subject has
+//     its own random data key, stored wrapped by a master key in the key store
+//     (a separate file or schema). Destroying a subject deletes its data key,
+//     after which its ciphertexts cannot be opened by anyone.
+//   - the blind-index key: HMAC-SHA256 over normalised identifiers, so that a
+//     person can be found by IIN, phone or e-mail without storing them in
+//     plaintext. It is separate from the master keys so that rotating one
+//     does not touch the other.
+//   - the journal key: Ed25519, signing the journal's head and checkpoints.
+//
+// All encryption is AES-256-GCM with associated data that binds each
+// ciphertext to where it belongs (a data key to its subject, a field value to
+// its record and field name): a ciphertext copied elsewhere fails to open.
+//
+// Use Generate or Load to get a Ring; use Seal and Open with a DataKey.
+package keys
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/ed25519"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Errors.
+var (
+	// ErrOpen means a ciphertext did not open: wrong key, or a ciphertext that
+	// was altered or moved from where it belongs.
+	ErrOpen = errors.New("keys: ciphertext does not open with this key and context")
+	// ErrUnknownMaster means a data key is wrapped by a master key version the
+	// keyring does not hold.
+	ErrUnknownMaster = errors.New("keys: the keyring has no master key of this version")
+)
+
+// DataKey is a subject's (or record's) own AES-256 key.
+type DataKey [32]byte
+
+// Ring is a loaded keyring. It is safe for concurrent use.
+type Ring struct {
+	mu      sync.RWMutex
+	path    string // where it was loaded from; reloaded to learn new masters
+	masters map[uint32][]byte
+	current uint32
+	index   []byte
+	journal ed25519.PrivateKey
+	created time.Time
+}
+
+// file is the keyring's on-disk form.
+type file struct {
+	Format  int       `json:"format"`
+	Created time.Time `json:"created"`
+	Masters []master  `json:"masters"`
+	Index   []byte    `json:"index_key"`
+	Journal []byte    `json:"journal_seed"`
+}
+
+type master struct {
+	Version uint32    `json:"version"`
+	Key     []byte    `json:"key"`
+	Created time.Time `json:"created"`
+}
+
+// Generate returns a new keyring with one master key.
+func Generate() (*Ring, error) {
+	f := file{Format: 1, Created: time.Now().UTC()}
+	f.Masters = []master{{Version: 1, Key: random(32), Created: f.Created}}
+	f.Index = random(32)
+	f.Journal = random(ed25519.SeedSize)
+	return fromFile(f)
+}
+
+func random(n int) []byte {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic("keys: no randomness: " + err.Error())
+	}
+	return b
+}
+
+func fromFile(f file) (*Ring, error) {
+	if f.Format != 1 {
+		return nil, fmt.Errorf("keys: keyring format %d is not supported", f.Format)
+	}
+	if len(f.Masters) == 0 || len(f.Index) != 32 || len(f.Journal) != ed25519.SeedSize {
+		return nil, errors.New("keys: keyring is incomplete (needs master keys, an index key and a journal key)")
+	}
+	r := &Ring{masters: map[uint32][]byte{}, index: f.Index, journal: ed25519.NewKeyFromSeed(f.Journal), created: f.Created}
+	for _, m := range f.Masters {
+		if len(m.Key) != 32 || m.Version == 0 {
+			return nil, fmt.Errorf("keys: master key %d is malformed", m.Version)
+		}
+		r.masters[m.Version] = m.Key
+		r.current = max(r.current, m.Version)
+	}
+	return r, nil
+}
+
+// Parse reads a keyring from its JSON form (as in the file or in the
+// DERBES_KEYRING environment variable).
+func Parse(b []byte) (*Ring, error) {
+	var f file
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, errors.New("keys: keyring is not valid JSON")
+	}
+	return fromFile(f)
+}
+
+// Load reads the keyring file at path. It refuses a file that others can
+// read.
+func Load(path string) (*Ring, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("keys: no keyring at %s (create one with `derbes keys init`)", path)
+		}
+		return nil, fmt.Errorf("keys: %w", err)
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("keys: keyring %s is readable by others (mode %o); chmod 600 it", path, st.Mode().Perm())
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("keys: %w", err)
+	}
+	r, err := Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("%w (%s)", err, path)
+	}
+	r.path = path
+	return r, nil
+}
+
+// Save writes the keyring to path with mode 0600, atomically: a crash leaves
+// the old file or the new one, never half of either.
+func (r *Ring) Save(path string) error {
+	r.mu.RLock()
+	f := file{Format: 1, Created: r.created, Index: r.index, Journal: r.journal.Seed()}
+	for _, v := range r.versions() {
+		f.Masters = append(f.Masters, master{Version: v, Key: r.masters[v]})
+	}
+	r.mu.RUnlock()
+	b, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".keyring-*")
+	if err != nil {
+		return fmt.Errorf("keys: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return fmt.Errorf("keys: %w", err)
+	}
+	if _, err := tmp.Write(append(b, '\n')); err != nil {
+		tmp.Close()
+		return fmt.Errorf("keys: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("keys: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("keys: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("keys: %w", err)
+	}
+	r.mu.Lock()
+	r.path = path
+	r.mu.Unlock()
+	return nil
+}
+
+func (r *Ring) versions() []uint32 {
+	vs := make([]uint32, 0, len(r.masters))
+	for v := range r.masters {
+		vs = append(vs, v)
+	}
+	slices.Sort(vs)
+	return vs
+}
+
+// Current is the version of the master key that wraps new data keys.
+func (r *Ring) Current() uint32 {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.current
+}
+
+// Versions lists the master key versions the ring holds.
+func (r *Ring) Versions() []uint32 {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.versions()
+}
+
+// AddMaster adds a new master key and makes it current. The caller saves
+// the ring and then re-wraps the data keys (see vault.RotateKeys).
+func (r *Ring) AddMaster() uint32 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.current++
+	r.masters[r.current] = random(32)
+	return r.current
+}
+
+// master returns the key of version v, reloading the keyring file once when
+// the version is unknown: another process may have rotated it.
+func (r *Ring) master(v uint32) ([]byte, error) {
+	r.mu.RLock()
+	k, ok := r.masters[v]
+	path := r.path
+	r.mu.RUnlock()
+	if ok {
+		return k, nil
+	}
+	if path == "" {
+		return nil, ErrUnknownMaster
+	}
+	fresh, err := Load(path)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for ver, key := range fresh.masters {
+		if _, have := r.masters[ver]; !have {
+			r.masters[ver] = key
+		}
+	}
+	r.current = max(r.current, fresh.current)
+	if k, ok := r.masters[v]; ok {
+		return k, nil
+	}
+	return nil, ErrUnknownMaster
+}
+
+// NewDataKey returns a fresh data key for owner (a subject or record id)
+// and its wrapped form, to be stored in the key store.
+func (r *Ring) NewDataKey(owner string) (DataKey, []byte, error) {
+	var dk DataKey
+	copy(dk[:], random(32))
+	w, err := r.Wrap(owner, dk)
+	return dk, w, err
+}
+
+// Wrap encrypts a data key under the current master key. The result starts
+// with the master version (4 bytes, big-endian).
+func (r *Ring) Wrap(owner string, dk DataKey) ([]byte, error) {
+	v := r.Current()
+	mk, err := r.master(v)
+	if err != nil {
+		return nil, err
+	}
+	prefix := binary.BigEndian.AppendUint32(nil, v)
+	return seal(mk, prefix, wrapAD(owner, v), dk[:]), nil
+}
+
+// Unwrap opens a wrapped data key of owner.
+func (r *Ring) Unwrap(owner string, wrapped []byte) (DataKey, error) {
+	var dk DataKey
+	if len(wrapped) < 4 {
+		return dk, ErrOpen
+	}
+	v := binary.BigEndian.Uint32(wrapped)
+	mk, err := r.master(v)
+	if err != nil {
+		return dk, err
+	}
+	pt, err := open(mk, wrapped[4:], wrapAD(owner, v))
+	if err != nil || len(pt) != 32 {
+		return dk, ErrOpen
+	}
+	copy(dk[:], pt)
+	return dk, nil
+}
+
+// WrappedVersion returns the master version a wrapped key was made with.
+func WrappedVersion(wrapped []byte) uint32 {
+	if len(wrapped) < 4 {
+		return 0
+	}
+	return binary.BigEndian.Uint32(wrapped)
+}
+
+func wrapAD(owner string, v uint32) []byte {
+	return binary.BigEndian.AppendUint32([]byte("derbes data key\x00"+owner+"\x00"), v)
+}
+
+// CheckValue is stored with the data when a master key is first used; a
+// keyring that cannot open it is the wrong keyring for this data.
+func (r *Ring) CheckValue(v uint32) ([]byte, error) {
+	mk, err := r.master(v)
+	if err != nil {
+		return nil, err
+	}
+	return seal(mk, nil, []byte("derbes key check"), []byte("derbes")), nil
+}
+
+// Check reports whether master key v opens a stored check value.
+func (r *Ring) Check(v uint32, check []byte) error {
+	mk, err := r.master(v)
+	if err != nil {
+		return err
+	}
+	if _, err := open(mk, check, []byte("derbes key check")); err != nil {
+		return ErrOpen
+	}
+	return nil
+}
+
+// Index returns the blind index of a normalised identifier of the given kind
+// ("iin", "phone", "email").
+func (r *Ring) Index(kind, normalised string) []byte {
+	m := hmac.New(sha256.New, r.index)
+	m.Write([]byte(kind))
+	m.Write([]byte{0})
+	m.Write([]byte(normalised))
+	return m.Sum(nil)
+}
+
+// JournalKey returns the journal signing key.
+func (r *Ring) JournalKey() ed25519.PrivateKey { return r.journal }
+
+// JournalPublicKey returns the key that verifies the journal's signatures.
+func (r *Ring) JournalPublicKey() ed25519.PublicKey {
+	return r.journal.Public().(ed25519.PublicKey)
+}
+
+// Seal encrypts plaintext under dk, bound to ad.
+func Seal(dk DataKey, ad, plaintext []byte) []byte {
+	return seal(dk[:], nil, ad, plaintext)
+}
+
+// Open decrypts a ciphertext made by Seal with the same dk and ad.
+func Open(dk DataKey, ad, ciphertext []byte) ([]byte, error) {
+	return open(dk[:], ciphertext, ad)
+}
+
+func gcm(key []byte) cipher.AEAD {
+	b, err := aes.NewCipher(key)
+	if err != nil {
+		panic("keys: " + err.Error()) // only for a key of the wrong length: a bug
+	}
+	a, err := cipher.NewGCM(b)
+	if err != nil {
+		panic("keys: " + err.Error())
+	}
+	return a
+}
+
+// seal returns prefix || nonce || ciphertext.
+func seal(key, prefix, ad, plaintext []byte) []byte {
+	a := gcm(key)
+	out := make([]byte, len(prefix), len(prefix)+a.NonceSize()+len(plaintext)+a.Overhead())
+	copy(out, prefix)
+	nonce := random(a.NonceSize())
+	out = append(out, nonce...)
+	return a.Seal(out, nonce, plaintext, ad)
+}
+
+func open(key, ct, ad []byte) ([]byte, error) {
+	a := gcm(key)
+	if len(ct) < a.NonceSize()+a.Overhead() {
+		return nil, ErrOpen
+	}
+	pt, err := a.Open(nil, ct[:a.NonceSize()], ct[a.NonceSize():], ad)
+	if err != nil {
+		return nil, ErrOpen
+	}
+	return pt, nil
+}

@@ -1,0 +1,112 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"net/url"
+	"regexp"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// PostgreSQL: data in schema S, keys in schema S_keys (a dump of S alone
+// opens nothing). Several derbes nodes may share one database: writers take
+// a transaction-scoped advisory lock before appending to the journal, so
+// the chain has one order.
+type postgresDialect struct {
+	db     *sql.DB
+	schema string
+	lock   int64
+}
+
+var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,40}$`)
+
+func openPostgres(ctx context.Context, cfg Config) (dialect, error) {
+	schema := cfg.Schema
+	if schema == "" {
+		schema = "derbes"
+	}
+	if !schemaName.MatchString(schema) {
+		return nil, fmt.Errorf("store: schema name %q must be lower-case letters, digits and _", schema)
+	}
+	keys := schema + "_keys"
+	open := func(searchPath string) (*sql.DB, error) {
+		u, err := url.Parse(cfg.URL)
+		if err != nil {
+			return nil, errors.New("store: the PostgreSQL URL does not parse")
+		}
+		q := u.Query()
+		q.Set("search_path", searchPath)
+		u.RawQuery = q.Encode()
+		c, err := pgx.ParseConfig(u.String())
+		if err != nil {
+			return nil, errors.New("store: the PostgreSQL URL is not valid")
+		}
+		return stdlib.OpenDB(*c), nil
+	}
+	admin, err := open(schema)
+	if err != nil {
+		return nil, err
+	}
+	defer admin.Close()
+	for _, s := range []string{schema, keys} {
+		if _, err := admin.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+s); err != nil {
+			return nil, fmt.Errorf("store: PostgreSQL: %w", err)
+		}
+	}
+	for part, sp := range map[string]string{"data": schema, "keys": keys} {
+		db, err := open(sp)
+		if err != nil {
+			return nil, err
+		}
+		err = migrate(ctx, db, "postgres", part)
+		db.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	db, err := open(schema + "," + keys)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(16)
+	db.SetMaxIdleConns(16)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: PostgreSQL: %w", err)
+	}
+	h := fnv.New64a()
+	h.Write([]byte("derbes journal " + schema))
+	return &postgresDialect{db: db, schema: schema, lock: int64(h.Sum64())}, nil
+}
+
+func (d *postgresDialect) name() string { return "postgres" }
+
+func (d *postgresDialect) begin(ctx context.Context) (*sql.Tx, error) {
+	return d.db.BeginTx(ctx, nil)
+}
+
+func (d *postgresDialect) reader() *sql.DB { return d.db }
+
+func (d *postgresDialect) lockJournal(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", d.lock)
+	return err
+}
+
+func (d *postgresDialect) conflict(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
+func (d *postgresDialect) size(ctx context.Context) (int64, error) {
+	var n sql.NullInt64
+	err := d.db.QueryRowContext(ctx, `SELECT SUM(pg_total_relation_size(c.oid))::bigint FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname IN ($1, $2) AND c.relkind = 'r'`, d.schema, d.schema+"_keys").Scan(&n)
+	return n.Int64, err
+}
+
+func (d *postgresDialect) close() error { return d.db.Close() }

@@ -1,0 +1,109 @@
+-- Queries of the PostgreSQL store. Each is named after the method
+-- that runs it; queries/sqlite.sql has the same names.
+
+-- name: PolicyInsert
+INSERT INTO policies (version, label, sha256, source, activated_at, activated_by)
+VALUES ((SELECT COALESCE(MAX(version), 0) + 1 FROM policies), $1, $2, $3, $4, $5)
+RETURNING version;
+
+-- name: PolicyActive
+SELECT version, label, sha256, source, activated_at, activated_by
+FROM policies ORDER BY version DESC LIMIT 1;
+
+-- name: PolicyList
+SELECT version, label, sha256, activated_at, activated_by FROM policies ORDER BY version;
+
+-- name: SubjectInsert
+INSERT INTO subjects (id, category, state, identifiers, created_at) VALUES ($1, $2, 'active', $3, $4);
+
+-- name: SubjectGet
+SELECT id, category, state, identifiers, created_at, destroyed_at FROM subjects WHERE id = $1;
+
+-- name: SubjectDestroy
+UPDATE subjects SET state = 'destroyed', identifiers = NULL, destroyed_at = $1
+WHERE id = $2 AND state <> 'destroyed';
+
+-- name: IdentifierInsert
+INSERT INTO identifiers (kind, hash, subject_id) VALUES ($1, $2, $3);
+
+-- name: IdentifierFind
+SELECT subject_id FROM identifiers WHERE kind = $1 AND hash = $2 ORDER BY subject_id LIMIT 100;
+
+-- name: IdentifiersDelete
+DELETE FROM identifiers WHERE subject_id = $1;
+
+-- name: RecordInsert
+INSERT INTO records (id, subject_id, purpose, channel, ground, state, field_names, fields, policy_version, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, 'active', $6, $7, $8, $9, $10);
+
+-- name: RecordGet
+SELECT id, subject_id, purpose, channel, ground, state, field_names, fields, policy_version, created_at, updated_at, destroyed_at
+FROM records WHERE id = $1;
+
+-- name: RecordsBySubject
+SELECT id, subject_id, purpose, channel, ground, state, field_names, fields, policy_version, created_at, updated_at, destroyed_at
+FROM records WHERE subject_id = $1 ORDER BY created_at, id;
+
+-- name: RecordUpdate
+UPDATE records SET field_names = $1, fields = $2, updated_at = $3 WHERE id = $4 AND state = 'active';
+
+-- name: RecordsDestroyBySubject
+UPDATE records SET state = 'destroyed', fields = NULL, destroyed_at = $1, updated_at = $2
+WHERE subject_id = $3 AND state <> 'destroyed';
+
+-- name: JournalInsert
+INSERT INTO journal (seq, at, actor, action, purpose, subject, record, outcome, detail, hash)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10);
+
+-- name: JournalRange
+SELECT seq, at, actor, action, purpose, subject, record, outcome, detail, hash
+FROM journal WHERE seq > $1 ORDER BY seq LIMIT $2;
+
+-- name: JournalHeadGet
+SELECT size, hash, at, signature FROM journal_head WHERE id = 1;
+
+-- name: JournalHeadPut
+INSERT INTO journal_head (id, size, hash, at, signature) VALUES (1, $1, $2, $3, $4)
+ON CONFLICT (id) DO UPDATE SET size = excluded.size, hash = excluded.hash, at = excluded.at, signature = excluded.signature;
+
+-- name: CheckpointInsert
+INSERT INTO checkpoints (size, hash, at, signature) VALUES ($1, $2, $3, $4);
+
+-- name: CheckpointList
+SELECT size, hash, at, signature FROM checkpoints ORDER BY size;
+
+-- name: APIKeyInsert
+INSERT INTO api_keys (id, secret_hash, role, label, created_at) VALUES ($1, $2, $3, $4, $5);
+
+-- name: APIKeyGet
+SELECT id, secret_hash, role, label, created_at, revoked_at, last_used_at FROM api_keys WHERE id = $1;
+
+-- name: APIKeyList
+SELECT id, secret_hash, role, label, created_at, revoked_at, last_used_at FROM api_keys ORDER BY created_at;
+
+-- name: APIKeyTouch
+UPDATE api_keys SET last_used_at = $1 WHERE id = $2;
+
+-- name: APIKeyRevoke
+UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL;
+
+-- name: MasterInsert
+INSERT INTO masters (version, check_value, created_at) VALUES ($1, $2, $3) ON CONFLICT (version) DO NOTHING;
+
+-- name: MasterList
+SELECT version, check_value FROM masters ORDER BY version;
+
+-- name: DataKeyInsert
+INSERT INTO data_keys (owner, master_version, wrapped) VALUES ($1, $2, $3);
+
+-- name: DataKeyGet
+SELECT wrapped FROM data_keys WHERE owner = $1;
+
+-- name: DataKeyDelete
+DELETE FROM data_keys WHERE owner = $1;
+
+-- name: DataKeysBelow
+SELECT owner, wrapped FROM data_keys WHERE master_version < $1 ORDER BY owner LIMIT $2;
+
+-- name: DataKeyRewrap
+UPDATE data_keys SET master_version = $1, wrapped = $2 WHERE owner = $3 AND wrapped = $4;

@@ -1,0 +1,136 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// The embedded store: data in DIR/derbes.db, keys in DIR/keys.db, attached
+// to the single writer connection. WAL journal, synchronous=FULL: a commit
+// is on disk when Write returns. secure_delete overwrites deleted content,
+// so a shredded data key does not linger in free pages.
+type sqliteDialect struct {
+	writer *sql.DB
+	conn   *sql.Conn
+	read   *sql.DB
+	dir    string
+}
+
+const (
+	dataFile = "derbes.db"
+	keysFile = "keys.db"
+)
+
+func sqliteDSN(path string, readOnly bool) string {
+	v := url.Values{}
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)", "secure_delete(ON)"} {
+		v.Add("_pragma", p)
+	}
+	if readOnly {
+		v.Set("mode", "ro")
+	} else {
+		v.Set("_txlock", "immediate")
+	}
+	return "file:" + path + "?" + v.Encode()
+}
+
+func openSQLite(ctx context.Context, cfg Config) (dialect, error) {
+	dir := cfg.Dir
+	if p, ok := strings.CutPrefix(cfg.URL, "sqlite:"); ok && p != "" {
+		dir = p
+	}
+	if dir == "" {
+		return nil, errors.New("store: no data directory")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	dataPath, keysPath := filepath.Join(dir, dataFile), filepath.Join(dir, keysFile)
+	// Migrate each file on its own connection, so unqualified names land in
+	// the right file.
+	for part, p := range map[string]string{"data": dataPath, "keys": keysPath} {
+		db, err := sql.Open("sqlite", sqliteDSN(p, false))
+		if err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		err = migrate(ctx, db, "sqlite", part)
+		db.Close()
+		if err != nil {
+			return nil, err
+		}
+		if err := os.Chmod(p, 0o600); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+	}
+	writer, err := sql.Open("sqlite", sqliteDSN(dataPath, false))
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	writer.SetMaxOpenConns(1)
+	conn, err := writer.Conn(ctx)
+	if err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	attach := "ATTACH DATABASE '" + strings.ReplaceAll(keysPath, "'", "''") + "' AS keys"
+	for _, stmt := range []string{attach, "PRAGMA keys.journal_mode=WAL", "PRAGMA keys.synchronous=FULL", "PRAGMA keys.secure_delete=ON"} {
+		if _, err := conn.ExecContext(ctx, stmt); err != nil {
+			conn.Close()
+			writer.Close()
+			return nil, fmt.Errorf("store: %s: %w", stmt, err)
+		}
+	}
+	read, err := sql.Open("sqlite", sqliteDSN(dataPath, true))
+	if err != nil {
+		conn.Close()
+		writer.Close()
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	read.SetMaxOpenConns(8)
+	return &sqliteDialect{writer: writer, conn: conn, read: read, dir: dir}, nil
+}
+
+func (d *sqliteDialect) name() string { return "sqlite" }
+
+func (d *sqliteDialect) begin(ctx context.Context) (*sql.Tx, error) {
+	return d.conn.BeginTx(ctx, nil)
+}
+
+func (d *sqliteDialect) reader() *sql.DB { return d.read }
+
+func (d *sqliteDialect) lockJournal(context.Context, *sql.Tx) error { return nil }
+
+func (d *sqliteDialect) conflict(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		c := se.Code()
+		return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+func (d *sqliteDialect) size(context.Context) (int64, error) {
+	var total int64
+	for _, f := range []string{dataFile, keysFile} {
+		for _, suffix := range []string{"", "-wal"} {
+			st, err := os.Stat(filepath.Join(d.dir, f+suffix))
+			if err == nil {
+				total += st.Size()
+			}
+		}
+	}
+	return total, nil
+}
+
+func (d *sqliteDialect) close() error {
+	return errors.Join(d.conn.Close(), d.writer.Close(), d.read.Close())
+}

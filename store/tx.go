@@ -1,0 +1,520 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"iter"
+	"time"
+
+	"github.com/derbes/derbes/journal"
+)
+
+// q runs the named queries on a transaction or a pool. Reads live here so
+// that Tx and Reader share them.
+type q struct {
+	s  *Store
+	db querier
+}
+
+// Tx is a write transaction (part of a group commit). It is only valid
+// inside the function given to Store.Write.
+type Tx struct {
+	q
+	tx      *sql.Tx
+	head    journal.Head
+	crossed []journal.Head
+}
+
+// Reader reads outside any write transaction; what it reads is not
+// journaled, so it never reads personal data.
+type Reader struct{ q }
+
+// Read runs fn with a Reader.
+func (s *Store) Read(ctx context.Context, fn func(r *Reader) error) error {
+	return fn(&Reader{q{s: s, db: s.d.reader()}})
+}
+
+func (q q) exec(ctx context.Context, name string, args ...any) (sql.Result, error) {
+	res, err := q.db.ExecContext(ctx, q.s.sql(name), args...)
+	if err != nil {
+		if q.s.d.conflict(err) {
+			return nil, fmt.Errorf("%w (%s)", ErrConflict, name)
+		}
+		return nil, fmt.Errorf("store: %s: %w", name, err)
+	}
+	return res, nil
+}
+
+// execOne runs a statement that must change exactly one row.
+func (q q) execOne(ctx context.Context, name string, args ...any) error {
+	res, err := q.exec(ctx, name, args...)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("store: %s: %w", name, err)
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+func (q q) row(ctx context.Context, name string, args []any, dest ...any) error {
+	err := q.db.QueryRowContext(ctx, q.s.sql(name), args...).Scan(dest...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("store: %s: %w", name, err)
+	}
+	return nil
+}
+
+// Policy versions.
+
+// PolicyVersion is one activation of a policy file.
+type PolicyVersion struct {
+	Version     int64
+	Label       string
+	SHA256      string
+	Source      []byte
+	ActivatedAt time.Time
+	ActivatedBy string
+}
+
+// PolicyActive returns the last activated policy, or ErrNotFound.
+func (q q) PolicyActive(ctx context.Context) (*PolicyVersion, error) {
+	var p PolicyVersion
+	var at int64
+	if err := q.row(ctx, "PolicyActive", nil, &p.Version, &p.Label, &p.SHA256, &p.Source, &at, &p.ActivatedBy); err != nil {
+		return nil, err
+	}
+	p.ActivatedAt = fromMicros(at)
+	return &p, nil
+}
+
+// PolicyList returns every activation, oldest first, without sources.
+func (q q) PolicyList(ctx context.Context) ([]PolicyVersion, error) {
+	rows, err := q.db.QueryContext(ctx, q.s.sql("PolicyList"))
+	if err != nil {
+		return nil, fmt.Errorf("store: PolicyList: %w", err)
+	}
+	defer rows.Close()
+	var out []PolicyVersion
+	for rows.Next() {
+		var p PolicyVersion
+		var at int64
+		if err := rows.Scan(&p.Version, &p.Label, &p.SHA256, &at, &p.ActivatedBy); err != nil {
+			return nil, fmt.Errorf("store: PolicyList: %w", err)
+		}
+		p.ActivatedAt = fromMicros(at)
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// PolicyInsert records an activation and returns its version number.
+func (t *Tx) PolicyInsert(ctx context.Context, p *PolicyVersion) (int64, error) {
+	var v int64
+	err := t.row(ctx, "PolicyInsert", []any{p.Label, p.SHA256, p.Source, micros(p.ActivatedAt), p.ActivatedBy}, &v)
+	return v, err
+}
+
+// Subjects.
+
+// Subject states.
+const (
+	Active    = "active"
+	Blocked   = "blocked"
+	Destroyed = "destroyed"
+)
+
+// Subject is a person the data is about. Identifiers is encrypted.
+type Subject struct {
+	ID          string
+	Category    string
+	State       string
+	Identifiers []byte
+	CreatedAt   time.Time
+	DestroyedAt *time.Time
+}
+
+// SubjectInsert adds a subject.
+func (t *Tx) SubjectInsert(ctx context.Context, s *Subject) error {
+	_, err := t.exec(ctx, "SubjectInsert", s.ID, s.Category, s.Identifiers, micros(s.CreatedAt))
+	return err
+}
+
+// SubjectGet returns a subject, or ErrNotFound.
+func (t *Tx) SubjectGet(ctx context.Context, id string) (*Subject, error) {
+	var s Subject
+	var at int64
+	var destroyed sql.NullInt64
+	if err := t.row(ctx, "SubjectGet", []any{id}, &s.ID, &s.Category, &s.State, &s.Identifiers, &at, &destroyed); err != nil {
+		return nil, err
+	}
+	s.CreatedAt, s.DestroyedAt = fromMicros(at), nullMicros(destroyed)
+	return &s, nil
+}
+
+// SubjectDestroy marks a subject destroyed and removes its encrypted
+// identifiers, its blind indexes and its records' ciphertexts. The caller
+// deletes the data key (DataKeyDelete) in the same transaction.
+func (t *Tx) SubjectDestroy(ctx context.Context, id string, at time.Time) error {
+	if err := t.execOne(ctx, "SubjectDestroy", micros(at), id); err != nil {
+		return err
+	}
+	if _, err := t.exec(ctx, "IdentifiersDelete", id); err != nil {
+		return err
+	}
+	_, err := t.exec(ctx, "RecordsDestroyBySubject", micros(at), micros(at), id)
+	return err
+}
+
+// IdentifierInsert indexes a subject under a blind index. A second subject
+// with the same IIN gets ErrConflict.
+func (t *Tx) IdentifierInsert(ctx context.Context, kind string, hash []byte, subject string) error {
+	_, err := t.exec(ctx, "IdentifierInsert", kind, hash, subject)
+	return err
+}
+
+// IdentifierFind returns the subjects indexed under a blind index.
+func (t *Tx) IdentifierFind(ctx context.Context, kind string, hash []byte) ([]string, error) {
+	rows, err := t.db.QueryContext(ctx, t.s.sql("IdentifierFind"), kind, hash)
+	if err != nil {
+		return nil, fmt.Errorf("store: IdentifierFind: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("store: IdentifierFind: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// Records.
+
+// Record is personal data about a subject collected for one purpose.
+// Fields is encrypted; FieldNames lists the policy fields it holds.
+type Record struct {
+	ID            string
+	SubjectID     string
+	Purpose       string
+	Channel       string
+	Ground        string
+	State         string
+	FieldNames    string
+	Fields        []byte
+	PolicyVersion int64
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	DestroyedAt   *time.Time
+}
+
+// RecordInsert adds a record.
+func (t *Tx) RecordInsert(ctx context.Context, r *Record) error {
+	_, err := t.exec(ctx, "RecordInsert", r.ID, r.SubjectID, r.Purpose, r.Channel, r.Ground, r.FieldNames, r.Fields, r.PolicyVersion, micros(r.CreatedAt), micros(r.UpdatedAt))
+	return err
+}
+
+func scanRecord(sc interface{ Scan(...any) error }) (*Record, error) {
+	var r Record
+	var created, updated int64
+	var destroyed sql.NullInt64
+	if err := sc.Scan(&r.ID, &r.SubjectID, &r.Purpose, &r.Channel, &r.Ground, &r.State, &r.FieldNames, &r.Fields, &r.PolicyVersion, &created, &updated, &destroyed); err != nil {
+		return nil, err
+	}
+	r.CreatedAt, r.UpdatedAt, r.DestroyedAt = fromMicros(created), fromMicros(updated), nullMicros(destroyed)
+	return &r, nil
+}
+
+// RecordGet returns a record, or ErrNotFound.
+func (t *Tx) RecordGet(ctx context.Context, id string) (*Record, error) {
+	r, err := scanRecord(t.db.QueryRowContext(ctx, t.s.sql("RecordGet"), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: RecordGet: %w", err)
+	}
+	return r, nil
+}
+
+// RecordsBySubject returns a subject's records, oldest first.
+func (t *Tx) RecordsBySubject(ctx context.Context, subject string) ([]*Record, error) {
+	rows, err := t.db.QueryContext(ctx, t.s.sql("RecordsBySubject"), subject)
+	if err != nil {
+		return nil, fmt.Errorf("store: RecordsBySubject: %w", err)
+	}
+	defer rows.Close()
+	var out []*Record
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: RecordsBySubject: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// RecordUpdate replaces an active record's encrypted fields.
+func (t *Tx) RecordUpdate(ctx context.Context, r *Record) error {
+	return t.execOne(ctx, "RecordUpdate", r.FieldNames, r.Fields, micros(r.UpdatedAt), r.ID)
+}
+
+// Keys.
+
+// MasterInsert remembers a master key version's check value (idempotent).
+func (t *Tx) MasterInsert(ctx context.Context, version uint32, check []byte, at time.Time) error {
+	_, err := t.exec(ctx, "MasterInsert", int64(version), check, micros(at))
+	return err
+}
+
+// MasterChecks returns the check value of every master version in use.
+func (t *Tx) MasterChecks(ctx context.Context) (map[uint32][]byte, error) {
+	rows, err := t.db.QueryContext(ctx, t.s.sql("MasterList"))
+	if err != nil {
+		return nil, fmt.Errorf("store: MasterList: %w", err)
+	}
+	defer rows.Close()
+	out := map[uint32][]byte{}
+	for rows.Next() {
+		var v int64
+		var c []byte
+		if err := rows.Scan(&v, &c); err != nil {
+			return nil, fmt.Errorf("store: MasterList: %w", err)
+		}
+		out[uint32(v)] = c
+	}
+	return out, rows.Err()
+}
+
+// DataKeyInsert stores a wrapped data key.
+func (t *Tx) DataKeyInsert(ctx context.Context, owner string, master uint32, wrapped []byte) error {
+	_, err := t.exec(ctx, "DataKeyInsert", owner, int64(master), wrapped)
+	return err
+}
+
+// DataKeyGet returns a wrapped data key, or ErrNotFound once shredded.
+func (t *Tx) DataKeyGet(ctx context.Context, owner string) ([]byte, error) {
+	var w []byte
+	err := t.row(ctx, "DataKeyGet", []any{owner}, &w)
+	return w, err
+}
+
+// DataKeyDelete shreds a data key: the ciphertexts it opened are lost.
+func (t *Tx) DataKeyDelete(ctx context.Context, owner string) error {
+	_, err := t.exec(ctx, "DataKeyDelete", owner)
+	return err
+}
+
+// WrappedKey is a data key as stored.
+type WrappedKey struct {
+	Owner   string
+	Wrapped []byte
+}
+
+// DataKeysBelow returns up to limit data keys wrapped by a master version
+// older than version.
+func (t *Tx) DataKeysBelow(ctx context.Context, version uint32, limit int) ([]WrappedKey, error) {
+	rows, err := t.db.QueryContext(ctx, t.s.sql("DataKeysBelow"), int64(version), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: DataKeysBelow: %w", err)
+	}
+	defer rows.Close()
+	var out []WrappedKey
+	for rows.Next() {
+		var k WrappedKey
+		if err := rows.Scan(&k.Owner, &k.Wrapped); err != nil {
+			return nil, fmt.Errorf("store: DataKeysBelow: %w", err)
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+// DataKeyRewrap replaces a wrapped key if it is still the one read (a
+// concurrent destruction wins).
+func (t *Tx) DataKeyRewrap(ctx context.Context, owner string, old []byte, master uint32, wrapped []byte) error {
+	_, err := t.exec(ctx, "DataKeyRewrap", int64(master), wrapped, owner, old)
+	return err
+}
+
+// API keys.
+
+// APIKey is an application's credential, bound to a role of the policy.
+type APIKey struct {
+	ID         string
+	SecretHash []byte
+	Role       string
+	Label      string
+	CreatedAt  time.Time
+	RevokedAt  *time.Time
+	LastUsedAt *time.Time
+}
+
+// APIKeyInsert stores a new API key.
+func (t *Tx) APIKeyInsert(ctx context.Context, k *APIKey) error {
+	_, err := t.exec(ctx, "APIKeyInsert", k.ID, k.SecretHash, k.Role, k.Label, micros(k.CreatedAt))
+	return err
+}
+
+// APIKeyRevoke revokes a key; ErrNotFound if unknown or already revoked.
+func (t *Tx) APIKeyRevoke(ctx context.Context, id string, at time.Time) error {
+	return t.execOne(ctx, "APIKeyRevoke", micros(at), id)
+}
+
+// APIKeyTouch records a key's last use.
+func (t *Tx) APIKeyTouch(ctx context.Context, id string, at time.Time) error {
+	_, err := t.exec(ctx, "APIKeyTouch", micros(at), id)
+	return err
+}
+
+func scanAPIKey(sc interface{ Scan(...any) error }) (*APIKey, error) {
+	var k APIKey
+	var created int64
+	var revoked, used sql.NullInt64
+	if err := sc.Scan(&k.ID, &k.SecretHash, &k.Role, &k.Label, &created, &revoked, &used); err != nil {
+		return nil, err
+	}
+	k.CreatedAt, k.RevokedAt, k.LastUsedAt = fromMicros(created), nullMicros(revoked), nullMicros(used)
+	return &k, nil
+}
+
+// APIKeyGet returns an API key, or ErrNotFound.
+func (q q) APIKeyGet(ctx context.Context, id string) (*APIKey, error) {
+	k, err := scanAPIKey(q.db.QueryRowContext(ctx, q.s.sql("APIKeyGet"), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: APIKeyGet: %w", err)
+	}
+	return k, nil
+}
+
+// APIKeyList returns every API key, oldest first.
+func (q q) APIKeyList(ctx context.Context) ([]*APIKey, error) {
+	rows, err := q.db.QueryContext(ctx, q.s.sql("APIKeyList"))
+	if err != nil {
+		return nil, fmt.Errorf("store: APIKeyList: %w", err)
+	}
+	defer rows.Close()
+	var out []*APIKey
+	for rows.Next() {
+		k, err := scanAPIKey(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: APIKeyList: %w", err)
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+// Journal.
+
+// JournalAppend adds an entry at the end of the journal: it gets the next
+// sequence number, the transaction's time if unset, and its chained hash.
+func (t *Tx) JournalAppend(ctx context.Context, e *journal.Entry) error {
+	prev := t.head.Hash
+	if t.head.Size == 0 {
+		prev = journal.Genesis
+	}
+	e.Seq = t.head.Size + 1
+	if e.At.IsZero() {
+		e.At = t.s.now()
+	}
+	e.At = fromMicros(micros(e.At))
+	e.Hash = journal.Chain(prev, e)
+	if _, err := t.exec(ctx, "JournalInsert", e.Seq, micros(e.At), e.Actor, e.Action, e.Purpose, e.Subject, e.Record, e.Outcome, e.Detail, e.Hash); err != nil {
+		return err
+	}
+	t.head.Size, t.head.Hash = e.Seq, e.Hash
+	if e.Seq%journal.CheckpointEvery == 0 {
+		t.crossed = append(t.crossed, journal.Head{Size: e.Seq, Hash: e.Hash})
+	}
+	return nil
+}
+
+// JournalHead returns the signed head, or ErrNotFound for an empty journal.
+func (q q) JournalHead(ctx context.Context) (journal.Head, error) {
+	var h journal.Head
+	var at int64
+	if err := q.row(ctx, "JournalHeadGet", nil, &h.Size, &h.Hash, &at, &h.Signature); err != nil {
+		return journal.Head{}, err
+	}
+	h.At = fromMicros(at)
+	return h, nil
+}
+
+// Checkpoints returns the signed checkpoints, oldest first.
+func (q q) Checkpoints(ctx context.Context) ([]journal.Head, error) {
+	rows, err := q.db.QueryContext(ctx, q.s.sql("CheckpointList"))
+	if err != nil {
+		return nil, fmt.Errorf("store: CheckpointList: %w", err)
+	}
+	defer rows.Close()
+	var out []journal.Head
+	for rows.Next() {
+		var h journal.Head
+		var at int64
+		if err := rows.Scan(&h.Size, &h.Hash, &at, &h.Signature); err != nil {
+			return nil, fmt.Errorf("store: CheckpointList: %w", err)
+		}
+		h.At = fromMicros(at)
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+// JournalRange returns up to limit entries after seq, in order.
+func (q q) JournalRange(ctx context.Context, after int64, limit int) ([]*journal.Entry, error) {
+	rows, err := q.db.QueryContext(ctx, q.s.sql("JournalRange"), after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: JournalRange: %w", err)
+	}
+	defer rows.Close()
+	var out []*journal.Entry
+	for rows.Next() {
+		var e journal.Entry
+		var at int64
+		if err := rows.Scan(&e.Seq, &at, &e.Actor, &e.Action, &e.Purpose, &e.Subject, &e.Record, &e.Outcome, &e.Detail, &e.Hash); err != nil {
+			return nil, fmt.Errorf("store: JournalRange: %w", err)
+		}
+		e.At = fromMicros(at)
+		out = append(out, &e)
+	}
+	return out, rows.Err()
+}
+
+// JournalAll iterates over the whole journal in order, a page at a time.
+func (q q) JournalAll(ctx context.Context) iter.Seq2[*journal.Entry, error] {
+	return func(yield func(*journal.Entry, error) bool) {
+		var after int64
+		for {
+			page, err := q.JournalRange(ctx, after, 5000)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			for _, e := range page {
+				if !yield(e, nil) {
+					return
+				}
+			}
+			if len(page) < 5000 {
+				return
+			}
+			after = page[len(page)-1].Seq
+		}
+	}
+}
