@@ -112,15 +112,35 @@ func ParseYear(name string, data []byte) (*YearFile, error) {
 	return y, nil
 }
 
-var yamlLine = regexp.MustCompile(`line (\d+)`)
+var yamlLine = regexp.MustCompile(`^line (\d+): `)
 
-// yamlError turns a YAML syntax error into a FileError with its line.
+// parserProblems are the YAML parser's (not scanner's) errors: yaml/v3
+// reports their line counted from 0, the others from 1.
+var parserProblems = []string{
+	"did not find expected <stream-start>",
+	"did not find expected <document start>",
+	"did not find expected node content",
+	"did not find expected '-' indicator",
+	"did not find expected key",
+	"did not find expected ',' or ']'",
+	"did not find expected ',' or '}'",
+	"found undefined tag handle",
+	"found duplicate %YAML directive",
+	"found incompatible YAML document",
+	"found duplicate %TAG directive",
+}
+
+// yamlError turns a YAML syntax error into a FileError with its line: the
+// line yaml/v3 names, which for an unclosed bracket is the line it opens on.
 func yamlError(name string, err error) error {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	line := 0
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
 		line, _ = strconv.Atoi(m[1])
-		msg = strings.TrimPrefix(msg, m[0]+": ")
+		msg = msg[len(m[0]):]
+		if slices.Contains(parserProblems, msg) {
+			line++
+		}
 	}
 	return &FileError{File: name, Line: line, Msg: "not valid YAML: " + msg}
 }
@@ -128,7 +148,7 @@ func yamlError(name string, err error) error {
 // lineInfo holds the line of each list entry, in the lists' order, and of
 // kurban_ait. A YearFile built in Go has none: its errors carry line 0.
 type lineInfo struct {
-	kurban                    int
+	source, kurban            int
 	holidays, daysOff, worked []int
 }
 
@@ -181,6 +201,7 @@ func (p *parser) document(doc *yaml.Node) (*YearFile, *lineInfo) {
 	}
 	if n := fields["source"]; n != nil {
 		y.Source = p.text(n, "source")
+		lines.source = n.Line
 	}
 	if n := fields["kurban_ait"]; n != nil {
 		lines.kurban = n.Line
@@ -283,6 +304,9 @@ func (p *parser) days(n *yaml.Node, list string, kind Kind) ([]Day, []int) {
 		days = append(days, d)
 		lines = append(lines, e.Line)
 	}
+	if len(days) == 0 {
+		return nil, nil
+	}
 	return days, lines
 }
 
@@ -294,12 +318,12 @@ func (y *YearFile) check(name string, lines *lineInfo) []error {
 		p.errorf(0, "year must be a number from %d to %d", minYear, maxYear)
 		return p.errs
 	}
-	if msg := badText(y.Source); msg != "" {
-		p.errorf(0, "source %s: name the order or publication the year transcribes", msg)
-	}
-	kurban, kurbanLine := time.Time{}, 0
+	kurban, kurbanLine, sourceLine := time.Time{}, 0, 0
 	if lines != nil {
-		kurbanLine = lines.kurban
+		kurbanLine, sourceLine = lines.kurban, lines.source
+	}
+	if msg := badText(y.Source); msg != "" {
+		p.errorf(sourceLine, "source %s: name the order or publication the year transcribes", msg)
 	}
 	if y.KurbanAit.IsZero() {
 		if y.Official {

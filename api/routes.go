@@ -1,0 +1,36 @@
+package api
+
+import (
+	_ "embed"
+	"net/http"
+)
+
+// OpenAPI is the OpenAPI 3.1 description of this API.
+//
+//go:embed openapi.json
+var OpenAPI []byte
+
+// routes registers every route of the API. A test checks that each one is
+// described in openapi.json.
+func (s *Server) routes() {
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.mux.HandleFunc("GET /v1/openapi.json", s.openapi)
+	s.mux.HandleFunc("GET /docs", s.docs)
+
+	s.mux.HandleFunc("POST /v1/subjects", s.authed(s.createSubject))
+	s.mux.HandleFunc("GET /v1/subjects", s.authed(s.lookupSubjects))
+	s.mux.HandleFunc("GET /v1/subjects/{id}", s.authed(s.getSubject))
+	s.mux.HandleFunc("DELETE /v1/subjects/{id}", s.authed(s.destroySubject))
+	s.mux.HandleFunc("POST /v1/subjects/{id}/records", s.authed(s.addRecord))
+	s.mux.HandleFunc("GET /v1/subjects/{id}/records", s.authed(s.listRecords))
+	s.mux.HandleFunc("GET /v1/records/{id}", s.authed(s.getRecord))
+	s.mux.HandleFunc("PATCH /v1/records/{id}", s.authed(s.updateRecord))
+	s.mux.HandleFunc("GET /v1/journal", s.authed(s.journal))
+	s.mux.HandleFunc("GET /v1/journal/verify", s.authed(s.verifyJournal))
+	s.mux.HandleFunc("GET /v1/policy", s.authed(s.policy))
+
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, http.StatusNotFound, "no-such-route", "no such route; see /v1/openapi.json", "")
+	})
+}

@@ -1,0 +1,130 @@
+package vault
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/derbes/derbes/journal"
+	"github.com/derbes/derbes/policy"
+	"github.com/derbes/derbes/store"
+)
+
+// Journal returns up to limit journal entries after seq. Journal entries
+// hold no personal data, so reading them is not itself journaled; the role
+// needs the journal action.
+func (v *Vault) Journal(ctx context.Context, a Actor, after int64, limit int) ([]*journal.Entry, error) {
+	if _, _, err := v.authorize(ctx, a, policy.CanJournal, "", "", ""); err != nil {
+		return nil, err
+	}
+	var out []*journal.Entry
+	err := v.store.Read(ctx, func(r *store.Reader) error {
+		var err error
+		out, err = r.JournalRange(ctx, after, limit)
+		return err
+	})
+	return out, err
+}
+
+// VerifyJournal checks the whole journal against the keyring's journal key.
+func (v *Vault) VerifyJournal(ctx context.Context) (journal.Result, error) {
+	var res journal.Result
+	err := v.store.Read(ctx, func(r *store.Reader) error {
+		cps, err := r.Checkpoints(ctx)
+		if err != nil {
+			return err
+		}
+		var head *journal.Head
+		h, err := r.JournalHead(ctx)
+		switch {
+		case err == nil:
+			head = &h
+		case !errors.Is(err, store.ErrNotFound):
+			return err
+		}
+		res, err = journal.Verify(r.JournalAll(ctx), cps, head, v.ring.JournalPublicKey())
+		return err
+	})
+	return res, err
+}
+
+// Export writes the journal (entries, checkpoints, head) to w in the format
+// journal.ReadExport reads.
+func (v *Vault) Export(ctx context.Context, w *journal.ExportWriter) error {
+	return v.store.Read(ctx, func(r *store.Reader) error {
+		cps, err := r.Checkpoints(ctx)
+		if err != nil {
+			return err
+		}
+		h, err := r.JournalHead(ctx)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if err := w.Begin(v.ring.JournalPublicKey()); err != nil {
+			return err
+		}
+		for e, err := range r.JournalAll(ctx) {
+			if err != nil {
+				return err
+			}
+			if err := w.Entry(e); err != nil {
+				return err
+			}
+		}
+		return w.End(cps, &h)
+	})
+}
+
+// RotateKeys re-wraps every data key under the keyring's current master key,
+// batch by batch, while the vault keeps serving. progress is called after
+// each batch with the number re-wrapped so far. It is resumable: run again
+// after an interruption and it continues where it stopped.
+func (v *Vault) RotateKeys(ctx context.Context, a Actor, progress func(done int)) (int, error) {
+	cur := v.ring.Current()
+	c, err := v.ring.CheckValue(cur)
+	if err != nil {
+		return 0, err
+	}
+	if err := v.store.Write(ctx, func(tx *store.Tx) error { return tx.MasterInsert(ctx, cur, c, v.now()) }); err != nil {
+		return 0, err
+	}
+	done := 0
+	for {
+		var batch []store.WrappedKey
+		err := v.store.Write(ctx, func(tx *store.Tx) error {
+			var err error
+			if batch, err = tx.DataKeysBelow(ctx, cur, 500); err != nil {
+				return err
+			}
+			for _, k := range batch {
+				dk, err := v.ring.Unwrap(k.Owner, k.Wrapped)
+				if err != nil {
+					return fmt.Errorf("vault: data key of %s: %w", k.Owner, err)
+				}
+				w, err := v.ring.Wrap(k.Owner, dk)
+				if err != nil {
+					return err
+				}
+				if err := tx.DataKeyRewrap(ctx, k.Owner, k.Wrapped, cur, w); err != nil {
+					return err
+				}
+			}
+			if len(batch) == 0 {
+				return nil
+			}
+			return tx.JournalAppend(ctx, &journal.Entry{Actor: a.ID, Action: journal.KeysRotate, Outcome: journal.OK,
+				Detail: detail(map[string]any{"master_version": cur, "rewrapped": len(batch)})})
+		})
+		if err != nil {
+			return done, err
+		}
+		done += len(batch)
+		if progress != nil {
+			progress(done)
+		}
+		if len(batch) == 0 {
+			return done, nil
+		}
+	}
+}
+

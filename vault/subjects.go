@@ -1,0 +1,272 @@
+package vault
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/derbes/derbes/journal"
+	"github.com/derbes/derbes/keys"
+	"github.com/derbes/derbes/policy"
+	"github.com/derbes/derbes/store"
+)
+
+// Identifier kinds: the fields by which a subject can be found.
+var identifierKinds = []string{policy.TypeIIN, policy.TypePhone, policy.TypeEmail}
+
+// NewSubject is a subject to create, with its identifiers and, usually, its
+// first record: one request, one transaction.
+type NewSubject struct {
+	Category string
+	// Purpose for which the identifiers are collected.
+	Purpose string
+	// Identifiers by kind: "iin", "phone", "email".
+	Identifiers map[string]string
+	Record      *NewRecord
+}
+
+// Subject is what a caller may see of a subject.
+type Subject struct {
+	ID          string            `json:"id"`
+	Category    string            `json:"category"`
+	State       string            `json:"state"`
+	Identifiers map[string]string `json:"identifiers,omitempty"`
+	CreatedAt   time.Time         `json:"created_at"`
+	DestroyedAt *time.Time        `json:"destroyed_at,omitempty"`
+	Records     []RecordRef       `json:"records,omitempty"`
+}
+
+// RecordRef names a record without its data.
+type RecordRef struct {
+	ID      string `json:"id"`
+	Purpose string `json:"purpose"`
+	State   string `json:"state"`
+}
+
+// CreateSubject stores a new subject (and its first record, if given).
+func (v *Vault) CreateSubject(ctx context.Context, a Actor, ns NewSubject) (subjectID, recordID string, err error) {
+	act, _, err := v.authorize(ctx, a, policy.CanCollect, ns.Purpose, "", "")
+	if err != nil {
+		return "", "", err
+	}
+	if !act.HasSubjectCategory(ns.Category) {
+		return "", "", problem(Invalid, "unknown-category", "category", "subject category %q is not in the policy", ns.Category)
+	}
+	pu, _ := act.Purpose(ns.Purpose)
+	if _, ok := pu.AllowedFields(ns.Category); !ok {
+		return "", "", problem(Invalid, "category-not-allowed", "category", "purpose %q does not concern subjects of category %q", pu.ID, ns.Category)
+	}
+	for kind := range ns.Identifiers {
+		if !contains(identifierKinds, kind) {
+			return "", "", problem(Invalid, "unknown-identifier", kind, "identifier %q is not one of iin, phone, email", kind)
+		}
+	}
+	idents, perr := checkFields(act.Policy, pu, ns.Category, ns.Identifiers)
+	if perr != nil {
+		return "", "", perr
+	}
+	if len(idents) == 0 {
+		return "", "", problem(Invalid, "identifier-required", "identifiers", "a subject needs at least one identifier: iin, phone or email")
+	}
+	var rec *preparedRecord
+	if ns.Record != nil {
+		if ns.Record.Purpose == "" {
+			ns.Record.Purpose = ns.Purpose
+		}
+		if ns.Record.Purpose != ns.Purpose {
+			if _, _, err := v.authorize(ctx, a, policy.CanCollect, ns.Record.Purpose, "", ""); err != nil {
+				return "", "", err
+			}
+		}
+		if rec, err = prepareRecord(act, ns.Category, *ns.Record); err != nil {
+			return "", "", err
+		}
+	}
+
+	now := v.now()
+	subjectID = newID()
+	dk, wrapped, err := v.ring.NewDataKey(subjectID)
+	if err != nil {
+		return "", "", err
+	}
+	sub := &store.Subject{ID: subjectID, Category: ns.Category, Identifiers: sealFields(dk, "identifier", subjectID, idents), CreatedAt: now}
+	blind := make(map[string][]byte, len(idents))
+	for kind, val := range idents {
+		blind[kind] = v.ring.Index(kind, val)
+	}
+	var r *store.Record
+	if rec != nil {
+		r = rec.seal(dk, subjectID, act.Version, now)
+		recordID = r.ID
+	}
+	err = v.store.Write(ctx, func(tx *store.Tx) error {
+		if err := tx.DataKeyInsert(ctx, subjectID, keys.WrappedVersion(wrapped), wrapped); err != nil {
+			return err
+		}
+		if err := tx.SubjectInsert(ctx, sub); err != nil {
+			return err
+		}
+		for _, kind := range identifierKinds {
+			if h, ok := blind[kind]; ok {
+				if err := tx.IdentifierInsert(ctx, kind, h, subjectID); err != nil {
+					if errors.Is(err, store.ErrConflict) {
+						return problem(Conflict, "subject-exists", kind, "a subject with this %s already exists; look it up and add a record to it", kind)
+					}
+					return err
+				}
+			}
+		}
+		if err := tx.JournalAppend(ctx, &journal.Entry{Actor: a.ID, Action: journal.SubjectCreate, Purpose: ns.Purpose, Subject: subjectID, Outcome: journal.OK,
+			Detail: detail(map[string]any{"role": a.Role, "category": ns.Category, "identifiers": fieldList(idents), "policy_version": act.Version})}); err != nil {
+			return err
+		}
+		if r != nil {
+			return insertRecord(ctx, tx, a, r)
+		}
+		return nil
+	})
+	if err != nil {
+		return "", "", err
+	}
+	return subjectID, recordID, nil
+}
+
+// GetSubject returns a subject's identifiers that the actor's role may see
+// and the records it holds for the purpose.
+func (v *Vault) GetSubject(ctx context.Context, a Actor, id, purpose string) (*Subject, error) {
+	if !validID(id) {
+		return nil, errNotFound
+	}
+	_, role, err := v.authorize(ctx, a, policy.CanRead, purpose, id, "")
+	if err != nil {
+		return nil, err
+	}
+	var sub *store.Subject
+	var recs []*store.Record
+	var wrapped []byte
+	err = v.store.Write(ctx, func(tx *store.Tx) error {
+		if sub, err = tx.SubjectGet(ctx, id); err != nil {
+			return err
+		}
+		if sub.State != store.Destroyed {
+			if wrapped, err = tx.DataKeyGet(ctx, id); err != nil {
+				return err
+			}
+		}
+		if recs, err = tx.RecordsBySubject(ctx, id); err != nil {
+			return err
+		}
+		return tx.JournalAppend(ctx, &journal.Entry{Actor: a.ID, Action: journal.SubjectRead, Purpose: purpose, Subject: id, Outcome: journal.OK,
+			Detail: detail(map[string]any{"role": a.Role})})
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := &Subject{ID: sub.ID, Category: sub.Category, State: sub.State, CreatedAt: sub.CreatedAt, DestroyedAt: sub.DestroyedAt}
+	for _, r := range recs {
+		if r.Purpose == purpose {
+			out.Records = append(out.Records, RecordRef{ID: r.ID, Purpose: r.Purpose, State: r.State})
+		}
+	}
+	if sub.State == store.Destroyed {
+		return out, nil
+	}
+	dk, err := v.ring.Unwrap(id, wrapped)
+	if err != nil {
+		return nil, err
+	}
+	out.Identifiers, err = openFields(dk, "identifier", id, sub.Identifiers, role.Sees)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Lookup finds subjects by an identifier through its blind index. The
+// lookup is journaled whether or not it finds anyone.
+func (v *Vault) Lookup(ctx context.Context, a Actor, purpose, kind, value string) ([]string, error) {
+	act, _, err := v.authorize(ctx, a, policy.CanLookup, purpose, "", "")
+	if err != nil {
+		return nil, err
+	}
+	if !contains(identifierKinds, kind) {
+		return nil, problem(Invalid, "unknown-identifier", kind, "look up by iin, phone or email")
+	}
+	f, ok := act.Field(kind)
+	if !ok {
+		f = policy.Field{ID: kind, Type: kind}
+	}
+	n, perr := normalise(f, value)
+	if perr != nil {
+		return nil, perr
+	}
+	h := v.ring.Index(kind, n)
+	var ids []string
+	err = v.store.Write(ctx, func(tx *store.Tx) error {
+		if ids, err = tx.IdentifierFind(ctx, kind, h); err != nil {
+			return err
+		}
+		return tx.JournalAppend(ctx, &journal.Entry{Actor: a.ID, Action: journal.SubjectLookup, Purpose: purpose, Outcome: journal.OK,
+			Detail: detail(map[string]any{"role": a.Role, "by": kind, "found": len(ids)})})
+	})
+	return ids, err
+}
+
+// DestroySubject destroys a subject for good: its data key is deleted (so
+// no copy of its ciphertexts can be opened again), its ciphertexts and
+// blind indexes are removed, and the journal keeps the fact.
+func (v *Vault) DestroySubject(ctx context.Context, a Actor, id, purpose, reason string) error {
+	if !validID(id) {
+		return errNotFound
+	}
+	if _, _, err := v.authorize(ctx, a, policy.CanDestroy, purpose, id, ""); err != nil {
+		return err
+	}
+	if reason == "" {
+		return problem(Invalid, "reason-required", "reason", "say why the data is destroyed (reason)")
+	}
+	if len(reason) > 64 || reasonCode(reason) != reason {
+		return problem(Invalid, "invalid-reason", "reason", "reason is a short code such as purpose-achieved, subject-request, consent-withdrawn, unlawful")
+	}
+	err := v.store.Write(ctx, func(tx *store.Tx) error {
+		sub, err := tx.SubjectGet(ctx, id)
+		if err != nil {
+			return err
+		}
+		if sub.State == store.Destroyed {
+			return errGone
+		}
+		recs, err := tx.RecordsBySubject(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := tx.DataKeyDelete(ctx, id); err != nil {
+			return err
+		}
+		now := v.now()
+		if err := tx.SubjectDestroy(ctx, id, now); err != nil {
+			return err
+		}
+		return tx.JournalAppend(ctx, &journal.Entry{Actor: a.ID, Action: journal.SubjectDestroy, Purpose: purpose, Subject: id, Outcome: journal.OK,
+			Detail: detail(map[string]any{"role": a.Role, "reason": reasonCode(reason), "records": len(recs)})})
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return errNotFound
+	}
+	return err
+}
+
+// reasonCode keeps only characters of a code: free text could carry
+// personal data into the journal.
+func reasonCode(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
