@@ -18,8 +18,7 @@
 //	  - {date: 2026-03-08, reason: "International Women's Day"}
 //	days_off:                     # weekdays not worked: moved days off, transfers
 //	  - {date: 2026-03-09, reason: "Women's Day moved from Sunday 8 Mar"}
-//	worked:                       # Saturdays and Sundays that are worked
-//	  - {date: 2025-01-05, reason: "Transfer order"}
+//	worked: []                    # Saturdays and Sundays worked (2025: 5 Jan)
 //
 // The official years live in calendar/data/<year>.yaml and are embedded in
 // the binary; [Default] returns them. When the yearly order is published (or a

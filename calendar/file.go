@@ -247,7 +247,7 @@ func (p *parser) year(n *yaml.Node) int {
 	return 0
 }
 
-// text reads a scalar as a one-line text; check reports what is wrong with it.
+// text reads a scalar as text; check then refuses empty or multi-line texts.
 func (p *parser) text(n *yaml.Node, what string) string {
 	if n.Kind != yaml.ScalarNode || n.ShortTag() == "!!null" {
 		p.errorf(n.Line, "%s must be a text", what)

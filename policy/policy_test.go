@@ -49,17 +49,17 @@ func TestPolicyMistakesAreReportedAtTheirLine(t *testing.T) {
 	}{
 		{"an unknown key", "review_by: 2027-01-01", "review_by: 2027-01-01\nreveiw: yes", "6:1", `unknown key "reveiw"`},
 		{"a bad BIN check digit", `bin: "040540123456"`, `bin: "040540123457"`, "8:8", "check digit"},
-		{"a role naming an unknown purpose", "purposes: [appeals]\n    fields: [iin", "purposes: [apeals]\n    fields: [iin", "44:16", `unknown purpose "apeals"`},
-		{"a purpose naming an unknown field", "applicant: [iin, full_name, phone", "applicant: [iin, fullname, phone", "31:24", `unknown field "fullname"`},
-		{"a duplicate purpose id", "  - id: stats", "  - id: appeals", "35:9", `id "appeals" is already used`},
-		{"a bad retention period", "period: 5y,", "period: 5 years,", "33:25", "period must look like"},
-		{"an unknown legal ground", "grounds: [depersonalised-statistics]", "grounds: [statistics]", "37:15", `unknown legal ground "statistics"`},
-		{"a forbidden field in a purpose", "applicant: [address]", "applicant: [address, health]", "39:28", `which the policy forbids`},
+		{"a role naming an unknown purpose", "purposes: [appeals]\n    fields: [iin", "purposes: [apeals]\n    fields: [iin", "45:16", `unknown purpose "apeals"`},
+		{"a purpose naming an unknown field", "applicant: [iin, full_name, phone", "applicant: [iin, fullname, phone", "32:24", `unknown field "fullname"`},
+		{"a duplicate purpose id", "  - id: stats", "  - id: appeals", "36:9", `id "appeals" is already used`},
+		{"a bad retention period", "period: 5y,", "period: 5 years,", "34:25", "period must look like"},
+		{"an unknown legal ground", "grounds: [depersonalised-statistics]", "grounds: [statistics]", "38:15", `unknown legal ground "statistics"`},
+		{"a forbidden field in a purpose", "applicant: [address, birth_date]", "applicant: [address, health]", "40:28", `which the policy forbids`},
 		{"storage outside Kazakhstan", "storage: {country: KZ}", "storage: {country: DE}", "10:22", "Art. 12 p.2"},
-		{"a missing title language", "en: Statistics}", "}", "36:12", `missing property 'en'`},
-		{"a subject category nobody declared", "      applicant: [address]", "      visitor: [address]", "39:7", `unknown subject category "visitor"`},
-		{"a YAML syntax error", "channels:\n", "channels: [\n", "22:1", "did not find expected node"},
-		{"an unknown role action", "can: [read]", "can: [read, sell]", "51:17", "must be one of"},
+		{"a missing title language", "en: Statistics}", "}", "37:12", `missing property 'en'`},
+		{"a subject category nobody declared", "      applicant: [address, birth_date]", "      visitor: [address]", "40:7", `unknown subject category "visitor"`},
+		{"a YAML syntax error", "channels:\n", "channels: [\n", "23:1", "did not find expected node"},
+		{"an unknown role action", "can: [read]", "can: [read, sell]", "52:17", "must be one of"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -128,3 +128,20 @@ func (v *Vault) RotateKeys(ctx context.Context, a Actor, progress func(done int)
 	}
 }
 
+
+// ActivePolicy reads the last activated policy from the store.
+func (v *Vault) ActivePolicy(ctx context.Context) (*policy.Policy, error) {
+	var pv *store.PolicyVersion
+	err := v.store.Read(ctx, func(r *store.Reader) error {
+		var err error
+		pv, err = r.PolicyActive(ctx)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errors.New("vault: no policy was ever activated; run derbes serve --policy FILE first")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return policy.Parse(fmt.Sprintf("active policy %d", pv.Version), pv.Source)
+}

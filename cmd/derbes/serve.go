@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/derbes/derbes/access"
+	"github.com/derbes/derbes/api"
+	"github.com/derbes/derbes/policy"
+	"github.com/derbes/derbes/vault"
+)
+
+// ServeCmd serves the API.
+type ServeCmd struct {
+	Listen string `help:"Address to listen on." default:"127.0.0.1:8080" env:"DERBES_LISTEN"`
+	Policy string `help:"Policy file to activate." required:"" type:"existingfile" env:"DERBES_POLICY"`
+}
+
+// Run serves until interrupted.
+func (c *ServeCmd) Run(g *Globals) error {
+	p, src, err := policy.LoadFile(c.Policy)
+	if err != nil {
+		return &exitError{2, err.Error()}
+	}
+	return serve(g, c.Listen, p, src, nil)
+}
+
+// serve opens derbes, activates the policy and serves the API until a
+// signal. ready, if set, is called with the base URL once listening.
+func serve(g *Globals, listen string, p *policy.Policy, src []byte, ready func(ctx context.Context, in *instance, base string) error) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log := g.logger()
+	in, err := g.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer in.close()
+	act, err := in.vault.Activate(ctx, vault.System, p, src)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           api.New(in.vault, access.NewKeys(in.store), log, func(ctx context.Context) error { _, err := in.store.Size(ctx); return err }),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return err
+	}
+	base := "http://" + ln.Addr().String()
+	log.Info("serving", slog.String("url", base), slog.String("store", in.store.Dialect()), slog.Int64("policy_version", act.Version), slog.String("policy", p.Version))
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	if ready != nil {
+		if err := ready(ctx, in, base); err != nil {
+			srv.Close()
+			return err
+		}
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
