@@ -35,11 +35,12 @@ var holidays = []holiday{
 	{time.December, 16, "Independence Day", true},
 }
 
-// Generate builds a year from the holiday rules of LAW.md: the holidays
-// above are days off; one that falls on a Saturday or Sunday moves its day off
-// to the next working day after it (past the weekend and past other holidays
-// and days off, in date order); 7 January and the first day of Kurban Ait are
-// days off that do not move. kurbanAit is the first day of Kurban Ait, whose
+// Generate builds a year from the holiday rules of LAW.md: 1-2 January,
+// 8 March, 21-23 March (Nauryz), 1, 7 and 9 May, 6 July, 30 August,
+// 25 October and 16 December are days off, and one that falls on a Saturday
+// or Sunday moves its day off to the next working day after it (past the
+// weekend and past other holidays and days off, in date order); 7 January and
+// the first day of Kurban Ait are days off that do not move. kurbanAit is the first day of Kurban Ait, whose
 // lunar date the rules cannot know, or the zero Time: the year then says
 // kurban_ait: unknown.
 //
