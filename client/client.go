@@ -4,33 +4,34 @@
 // It depends only on the standard library and mirrors the API's JSON; it
 // does not need derbes's own packages. docs/api.md describes the API.
 //
-// Every read declares its purpose: the purpose argument of a method is sent
-// as the X-Purpose header and must be a purpose of the active policy that
-// the API key's role serves. Errors that derbes answers with are *Problem
-// values; compare their Code, never their Detail:
+// Every access to personal data declares its purpose: the purpose argument
+// of a method is sent as the X-Purpose header (for CreateSubject and
+// AddRecord it is the Purpose of the body) and must be a purpose of the
+// active policy that the API key's role serves. Every error the server
+// answers with is a *Problem; compare its Code, never its Detail:
 //
-//	c := client.New("https://derbes.internal", os.Getenv("DERBES_API_KEY"))
-//	ids, err := c.Lookup(ctx, "appeals", "iin", "900101300126")
-//	if err != nil {
+//	c := client.New("https://derbes.internal", os.Getenv("DERBES_API_KEY"),
+//		client.WithHTTPClient(&http.Client{Timeout: 10 * time.Second}))
+//
+//	created, err := c.CreateSubject(ctx, client.SubjectIn{
+//		Category:    "applicant",
+//		Purpose:     "appeals",
+//		Identifiers: map[string]string{"iin": "900101300126"},
+//		Record: &client.RecordIn{
+//			Channel: "call-109",
+//			Fields:  map[string]string{"full_name": "Айгерим Серикова", "phone": "+77071234567"},
+//		},
+//	})
+//	switch client.Code(err) {
+//	case "":
+//	case "subject-exists":
+//		ids, err := c.Lookup(ctx, "appeals", "iin", "900101300126")
+//		// ... add a record to ids[0] with c.AddRecord
+//	default:
 //		return err
 //	}
-//	if len(ids) == 0 {
-//		created, err := c.CreateSubject(ctx, client.SubjectIn{
-//			Category:    "applicant",
-//			Purpose:     "appeals",
-//			Identifiers: map[string]string{"iin": "900101300126"},
-//			Record: &client.RecordIn{
-//				Channel: "call-109",
-//				Fields:  map[string]string{"full_name": "Айгерим Серикова", "phone": "+77071234567"},
-//			},
-//		})
-//		var p *client.Problem
-//		if errors.As(err, &p) && p.Code() == "subject-exists" {
-//			// someone else created it meanwhile: look it up again
-//		}
-//		_ = created
-//	}
-//	rec, err := c.Record(ctx, recordID, "appeals", "full_name")
+//
+//	rec, err := c.Record(ctx, created.Record, "appeals", "full_name", "phone")
 package client
 
 import (

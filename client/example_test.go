@@ -1,0 +1,62 @@
+package client_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/derbes/derbes/client"
+)
+
+func Example() {
+	ctx := context.Background()
+	c := client.New("http://127.0.0.1:8080", "dbs_0123456789ab_…",
+		client.WithHTTPClient(&http.Client{Timeout: 10 * time.Second}))
+
+	// A caller on line 109 gives their IIN: find them, or register them
+	// with their appeal.
+	ids, err := c.Lookup(ctx, "appeals", "iin", "900101300126")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	var subject string
+	if len(ids) > 0 {
+		subject = ids[0]
+	} else {
+		created, err := c.CreateSubject(ctx, client.SubjectIn{
+			Category:    "applicant",
+			Purpose:     "appeals",
+			Identifiers: map[string]string{"iin": "900101300126"},
+		})
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		subject = created.Subject
+	}
+	created, err := c.AddRecord(ctx, subject, client.RecordIn{
+		Purpose: "appeals",
+		Channel: "call-109",
+		Fields:  map[string]string{"full_name": "Айгерим Серикова", "appeal_text": "Не горит уличный фонарь"},
+	})
+	var p *client.Problem
+	switch {
+	case errors.As(err, &p) && p.Code() == "field-not-allowed":
+		fmt.Printf("the policy does not allow collecting %s for appeals\n", p.Field)
+		return
+	case err != nil:
+		fmt.Println(err)
+		return
+	}
+
+	// Read it back, for the same purpose, asking only for what is needed.
+	rec, err := c.Record(ctx, created.Record, "appeals", "full_name")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(rec.Fields["full_name"])
+}

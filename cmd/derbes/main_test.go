@@ -1,0 +1,216 @@
+package main_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/derbes/derbes/store/storetest"
+)
+
+var bin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "derbes-cli")
+	if err != nil {
+		panic(err)
+	}
+	bin = filepath.Join(dir, "derbes")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// run runs derbes in dir and returns its exit code, stdout and stderr.
+func run(t *testing.T, dir string, env []string, args ...string) (int, string, string) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return code, out.String(), errb.String()
+}
+
+func TestPolicyCheckNamesFileLineAndColumn(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	code, out, _ := run(t, "../..", nil, "policy", "check", "examples/ikomek/policy.yaml", "examples/toptips/policy.yaml")
+	if code != 0 || strings.Count(out, ": ok") != 2 {
+		t.Fatalf("the example policies: exit %d\n%s", code, out)
+	}
+	src, _ := os.ReadFile("../../policy/testdata/minimal.yaml")
+	bad := strings.Replace(string(src), "purposes: [appeals]", "purposes: [apeals]", 1)
+	os.WriteFile(filepath.Join(dir, "bad.yaml"), []byte(bad), 0o644)
+	code, _, errs := run(t, dir, nil, "policy", "check", "bad.yaml")
+	if code != 1 || !regexp.MustCompile(`(?m)^bad\.yaml:\d+:\d+: roles\[0\]\.purposes\[0\]: unknown purpose "apeals"$`).MatchString(errs) {
+		t.Fatalf("exit %d, stderr:\n%s", code, errs)
+	}
+}
+
+// The administrator's path: keys, an API key, serving, the journal.
+func TestAdministratorCommands(t *testing.T) {
+	t.Parallel()
+	for _, d := range storetest.Dialects {
+		t.Run(d, func(t *testing.T) {
+			t.Parallel()
+			env := storetest.Config(t, d)
+			dir := t.TempDir()
+			vars := []string{"DERBES_DATA_DIR=" + filepath.Join(dir, "data"), "DERBES_KEYRING_FILE=" + filepath.Join(dir, "keyring.json")}
+			if d == "postgres" {
+				vars = append(vars, "DERBES_DB="+env.Config.URL, "DERBES_SCHEMA="+env.Config.Schema)
+			}
+			policyFile, _ := filepath.Abs("../../examples/ikomek/policy.yaml")
+
+			if code, _, errs := run(t, dir, vars, "keys", "init"); code != 0 {
+				t.Fatalf("keys init: %s", errs)
+			}
+			st, _ := os.Stat(filepath.Join(dir, "keyring.json"))
+			if st.Mode().Perm() != 0o600 {
+				t.Fatalf("keyring mode %o", st.Mode().Perm())
+			}
+			if code, _, errs := run(t, dir, vars, "keys", "init"); code == 0 || !strings.Contains(errs, "never overwrites") {
+				t.Fatalf("a second keys init: %d %s", code, errs)
+			}
+			code, key, errs := run(t, dir, vars, "apikeys", "create", "--role", "integration", "--policy", policyFile)
+			key = strings.TrimSpace(key)
+			if code != 0 || !strings.HasPrefix(key, "dbs_") {
+				t.Fatalf("apikeys create: %d %s %s", code, key, errs)
+			}
+			if code, _, errs := run(t, dir, vars, "apikeys", "create", "--role", "nobody", "--policy", policyFile); code == 0 || !strings.Contains(errs, `role "nobody" is not in the policy`) {
+				t.Fatalf("a key for an unknown role: %d %s", code, errs)
+			}
+
+			base, stop := serve(t, dir, vars, "serve", "--policy", policyFile)
+			req, _ := http.NewRequest("POST", base+"/v1/subjects", strings.NewReader(`{"category":"applicant","purpose":"appeals","identifiers":{"iin":"950312405675"},"record":{"channel":"call-109","fields":{"full_name":"Айгерім Тестқызы","appeal_text":"Лифт істемейді"}}}`))
+			req.Header.Set("Authorization", "Bearer "+key)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil || resp.StatusCode != 201 {
+				t.Fatalf("create through the served API: %v %v", resp.Status, err)
+			}
+			resp.Body.Close()
+			logs := stop()
+			for _, secret := range []string{"950312405675", "Айгерім", "Лифт"} {
+				if strings.Contains(logs, secret) {
+					t.Fatalf("the server log holds %q:\n%s", secret, logs)
+				}
+			}
+
+			code, out, errs := run(t, dir, vars, "keys", "rotate")
+			if code != 0 || !strings.Contains(out, "1 data keys now wrapped by master key 2") {
+				t.Fatalf("keys rotate: %d %s %s", code, out, errs)
+			}
+			code, out, errs = run(t, dir, vars, "journal", "verify")
+			if code != 0 || !strings.Contains(out, "journal OK") {
+				t.Fatalf("journal verify: %d %s %s", code, out, errs)
+			}
+			if code, _, errs := run(t, dir, vars, "journal", "export", "-o", "journal.jsonl"); code != 0 {
+				t.Fatalf("journal export: %s", errs)
+			}
+			code, out, errs = run(t, dir, vars, "journal", "verify", "--file", "journal.jsonl")
+			if code != 0 || !strings.Contains(out, "journal OK") {
+				t.Fatalf("offline verify: %d %s %s", code, out, errs)
+			}
+
+			other := t.TempDir()
+			run(t, other, nil, "keys", "init", "--keyring", filepath.Join(other, "k.json"))
+			code, _, errs = run(t, dir, append(vars, "DERBES_KEYRING_FILE="+filepath.Join(other, "k.json")), "journal", "verify")
+			if code == 0 || !strings.Contains(errs, "does not open this data") {
+				t.Fatalf("a wrong keyring: %d %s", code, errs)
+			}
+		})
+	}
+}
+
+// serve starts derbes with args on a free port and returns its URL and a
+// function that stops it and returns what it logged.
+func serve(t *testing.T, dir string, env []string, args ...string) (string, func() string) {
+	base, _, stop := serveOut(t, dir, env, args...)
+	return base, stop
+}
+
+// serveOut is serve that also returns what derbes printed on stdout by the
+// time it was ready.
+func serveOut(t *testing.T, dir string, env []string, args ...string) (string, func() string, func() string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd := exec.Command(bin, append(args, "--listen", addr)...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	var logs bytes.Buffer
+	cmd.Stderr = &logs
+	out := &lockedBuffer{}
+	cmd.Stdout = out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + addr
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for {
+		resp, err := http.Get(base + "/readyz")
+		if err == nil && resp.StatusCode == 200 {
+			resp.Body.Close()
+			break
+		}
+		if ctx.Err() != nil {
+			cmd.Process.Kill()
+			t.Fatalf("derbes did not become ready:\n%s", logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	stopped := false
+	stop := func() string {
+		if !stopped {
+			stopped = true
+			cmd.Process.Signal(os.Interrupt)
+			cmd.Wait()
+		}
+		return logs.String()
+	}
+	t.Cleanup(func() { stop() })
+	return base, out.String, stop
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
