@@ -86,8 +86,9 @@ func New(baseURL, apiKey string, opts ...Option) *Client {
 }
 
 // CreateSubject stores a new subject with its identifiers and, usually, its
-// first record. The purpose is in.Purpose. A subject that already has one
-// of the identifiers is refused with the problem code "subject-exists".
+// first record. The purpose is in.Purpose. An IIN belongs to one subject:
+// a second subject with the same IIN is refused with the problem code
+// "subject-exists"; look it up and AddRecord to it instead.
 func (c *Client) CreateSubject(ctx context.Context, in SubjectIn) (Created, error) {
 	var out Created
 	err := c.do(ctx, http.MethodPost, "/v1/subjects", nil, "", in, &out)
@@ -95,7 +96,9 @@ func (c *Client) CreateSubject(ctx context.Context, in SubjectIn) (Created, erro
 }
 
 // Lookup returns the ids of the subjects that have the identifier value of
-// kind "iin", "phone" or "email": usually none or one.
+// kind "iin", "phone" or "email": none or one for an IIN; a phone number or
+// e-mail address may be shared by several subjects. The value is sent
+// as it is written; the server normalises it.
 func (c *Client) Lookup(ctx context.Context, purpose, kind, value string) ([]string, error) {
 	switch kind {
 	case "iin", "phone", "email":
