@@ -1,0 +1,44 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/derbes/derbes/bench"
+)
+
+// BenchCmd measures derbes on this machine.
+type BenchCmd struct {
+	Clients  int           `help:"Concurrent HTTP clients." default:"16"`
+	Duration time.Duration `help:"Length of each workload." default:"5s"`
+	Preload  int           `help:"Subjects created before the read and lookup workloads." default:"2000"`
+	Postgres string        `help:"Measure PostgreSQL at this URL (a scratch schema derbes_bench is created and dropped) instead of the embedded store." placeholder:"URL"`
+}
+
+// Run runs the benchmark in a scratch store (never the configured one).
+func (c *BenchCmd) Run() error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	cfg := bench.Config{Clients: c.Clients, Duration: c.Duration, Preload: c.Preload}
+	if c.Postgres != "" {
+		cfg.DB, cfg.Schema = c.Postgres, "derbes_bench"
+		defer bench.DropSchema(context.Background(), c.Postgres, cfg.Schema)
+		if err := bench.DropSchema(ctx, c.Postgres, cfg.Schema); err != nil {
+			return err
+		}
+	}
+	rep, err := bench.Run(ctx, cfg, os.Stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("derbes bench: %s store, %d clients, %s per workload, %d preloaded subjects\n", rep.Store, rep.Clients, c.Duration, c.Preload)
+	fmt.Printf("%-22s %9.0f ops/s  (an HTTP handler that does nothing, same clients)\n", "HTTP ceiling", rep.Ceiling)
+	for _, r := range rep.Results {
+		fmt.Println(r)
+	}
+	fmt.Printf("store size per subject (subject + record, keys, indexes, journal): %.0f bytes\n", rep.BytesPerSubj)
+	return nil
+}
