@@ -29,8 +29,27 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /v1/journal", s.authed(s.journal))
 	s.mux.HandleFunc("GET /v1/journal/verify", s.authed(s.verifyJournal))
 	s.mux.HandleFunc("GET /v1/policy", s.authed(s.policy))
-
-	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, http.StatusNotFound, "no-such-route", "no such route; see /v1/openapi.json", "")
-	})
 }
+
+// unrouted answers a request no route takes, as a problem: 405 with Allow
+// when the path exists under other methods, 404 otherwise.
+func (s *Server) unrouted(w http.ResponseWriter, r *http.Request, h http.Handler) {
+	probe := &allowRecorder{header: http.Header{}}
+	h.ServeHTTP(probe, r)
+	if probe.status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", probe.header.Get("Allow"))
+		writeProblem(w, http.StatusMethodNotAllowed, "method-not-allowed", "this path takes only "+probe.header.Get("Allow"), "")
+		return
+	}
+	writeProblem(w, http.StatusNotFound, "no-such-route", "no such route; see /v1/openapi.json", "")
+}
+
+// allowRecorder keeps the status and headers the mux's own answer sets.
+type allowRecorder struct {
+	header http.Header
+	status int
+}
+
+func (a *allowRecorder) Header() http.Header         { return a.header }
+func (a *allowRecorder) Write(b []byte) (int, error) { return len(b), nil }
+func (a *allowRecorder) WriteHeader(code int)        { a.status = code }

@@ -5,6 +5,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -46,7 +47,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	s.mux.ServeHTTP(sw, r)
+	if h, pattern := s.mux.Handler(r); pattern == "" {
+		s.unrouted(sw, r, h)
+	} else {
+		s.mux.ServeHTTP(sw, r)
+	}
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 		slog.String("method", r.Method), slog.String("route", r.Pattern), slog.Int("status", sw.status),
 		slog.Duration("took", time.Since(start)))
@@ -65,13 +70,13 @@ func (w *statusWriter) WriteHeader(code int) {
 // authed wraps a handler that needs an API key.
 func (s *Server) authed(h func(http.ResponseWriter, *http.Request, vault.Actor)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok {
+		auth := r.Header.Get("Authorization")
+		if len(auth) < 7 || !strings.EqualFold(auth[:7], "Bearer ") {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="derbes"`)
 			writeProblem(w, http.StatusUnauthorized, "unauthenticated", "send an API key: Authorization: Bearer dbs_…", "")
 			return
 		}
-		p, err := s.keys.Authenticate(r.Context(), strings.TrimSpace(token))
+		p, err := s.keys.Authenticate(r.Context(), strings.TrimSpace(auth[7:]))
 		if errors.Is(err, access.ErrBadKey) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="derbes", error="invalid_token"`)
 			writeProblem(w, http.StatusUnauthorized, "unauthenticated", "the API key is not valid or was revoked", "")
@@ -94,16 +99,23 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 			return &httpError{http.StatusUnsupportedMediaType, "unsupported-media-type", "send application/json", ""}
 		}
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBody))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	if err != nil {
+		return jsonProblem(err)
+	}
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 {
+		return badRequest("malformed-json", "", "the body is empty; send a JSON object")
+	}
+	if body[0] != '{' {
+		return badRequest("malformed-json", "", "the body must be a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return jsonProblem(err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return jsonProblem(err)
-		}
 		return badRequest("malformed-json", "", "the body must hold one JSON object and nothing after it")
 	}
 	return nil
@@ -127,7 +139,7 @@ func jsonProblem(err error) error {
 		return &httpError{http.StatusUnprocessableEntity, "wrong-type", fmt.Sprintf("%s must be %s, not %s", te.Field, jsonType(te.Type.Kind().String()), te.Value), te.Field}
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return badRequest("unknown-field", name, fmt.Sprintf("unknown field %q", name))
+		return badRequest("unknown-member", name, fmt.Sprintf("the request has no member %q", name))
 	}
 	return badRequest("malformed-json", "", "the body is not a valid request")
 }

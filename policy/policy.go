@@ -341,6 +341,8 @@ func (p *Policy) EffectiveDeadlines() Deadlines {
 		TransferNotice: pick(d.TransferNotice, LawDeadlines.TransferNotice),
 		Objection:      pick(d.Objection, LawDeadlines.Objection),
 		PublicRemoval:  pick(d.PublicRemoval, LawDeadlines.PublicRemoval),
-		Information:    pick(d.Information, 30),
+		// The law names no term for answering a request for information:
+		// the policy's term applies, or derbes's default.
+		Information: pick(d.Information, max(d.Information, LawDeadlines.Information)),
 	}
 }

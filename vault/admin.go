@@ -26,6 +26,13 @@ func (v *Vault) Journal(ctx context.Context, a Actor, after int64, limit int) ([
 	return out, err
 }
 
+// MayReadJournal checks that the actor's role may read the journal; a
+// refusal is journaled.
+func (v *Vault) MayReadJournal(ctx context.Context, a Actor) error {
+	_, _, err := v.authorize(ctx, a, policy.CanJournal, "", "", "")
+	return err
+}
+
 // VerifyJournal checks the whole journal against the keyring's journal key.
 func (v *Vault) VerifyJournal(ctx context.Context) (journal.Result, error) {
 	var res journal.Result

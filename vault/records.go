@@ -3,6 +3,7 @@ package vault
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -312,6 +313,11 @@ func (v *Vault) UpdateRecord(ctx context.Context, a Actor, id, purpose string, c
 	if len(changes) == 0 {
 		return nil, problem(Invalid, "fields-required", "fields", "say which fields to change")
 	}
+	for _, f := range sortStrings(keysOf(changes)) {
+		if !role.Sees(f) {
+			return nil, v.deny(ctx, a, journal.RecordUpdate, purpose, "", id, problem(Denied, "field-not-visible", f, "role %q may not see, so may not change, field %q", a.Role, f))
+		}
+	}
 	var updated readable
 	var refusal *Problem
 	err = v.store.Write(ctx, func(tx *store.Tx) error {
@@ -368,10 +374,7 @@ func (v *Vault) UpdateRecord(ctx context.Context, a Actor, id, purpose string, c
 			return err
 		}
 		updated = readable{r, wrapped}
-		changed := make([]string, 0, len(changes))
-		for f := range changes {
-			changed = append(changed, f)
-		}
+		changed := keysOf(changes)
 		return tx.JournalAppend(ctx, &journal.Entry{Actor: a.ID, Action: journal.RecordUpdate, Purpose: purpose, Subject: r.SubjectID, Record: id, Outcome: journal.OK,
 			Detail: detail(map[string]any{"role": a.Role, "fields": sortStrings(changed)})})
 	})
@@ -388,10 +391,14 @@ func (v *Vault) UpdateRecord(ctx context.Context, a Actor, id, purpose string, c
 }
 
 func sortStrings(s []string) []string {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
+	slices.Sort(s)
 	return s
+}
+
+func keysOf[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
 }

@@ -110,7 +110,8 @@ func (v *Vault) CreateSubject(ctx context.Context, a Actor, ns NewSubject) (subj
 			if h, ok := blind[kind]; ok {
 				if err := tx.IdentifierInsert(ctx, kind, h, subjectID); err != nil {
 					if errors.Is(err, store.ErrConflict) {
-						return problem(Conflict, "subject-exists", kind, "a subject with this %s already exists; look it up and add a record to it", kind)
+						// Only the IIN is unique: a family may share a phone or an e-mail.
+						return problem(Conflict, "subject-exists", kind, "a subject with this IIN already exists; look it up and add a record to it")
 					}
 					return err
 				}

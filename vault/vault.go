@@ -52,7 +52,7 @@ var System = Actor{ID: "derbes"}
 // Open checks that ring is the keyring of this store and returns the vault.
 // Call Activate before serving.
 func Open(ctx context.Context, s *store.Store, ring *keys.Ring) (*Vault, error) {
-	v := &Vault{store: s, ring: ring, now: time.Now}
+	v := &Vault{store: s, ring: ring, now: now}
 	err := s.Write(ctx, func(tx *store.Tx) error {
 		checks, err := tx.MasterChecks(ctx)
 		if err != nil {
@@ -121,6 +121,10 @@ func detail(m map[string]any) string {
 	return string(b)
 }
 
+// now is the clock, at the microsecond precision both stores keep, so that
+// what a call returns equals what a later read returns.
+func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
 // role returns the actor's role in the active policy and checks that it
@@ -136,7 +140,7 @@ func (v *Vault) authorize(ctx context.Context, a Actor, action, purpose, subject
 	case !ok:
 		p = problem(Denied, "unknown-role", "", "role %q is not in the active policy", a.Role)
 	case purpose == "" && action != policy.CanJournal && action != policy.CanAdmin:
-		p = problem(Denied, "purpose-required", "", "declare the purpose of this access (X-Purpose header or purpose parameter)")
+		p = problem(Denied, "purpose-required", "", "declare the purpose of this access: the purpose field of the body, or for reads the X-Purpose header or purpose parameter")
 	case purpose != "" && !role.Allows(purpose):
 		if _, known := act.Purpose(purpose); !known {
 			p = problem(Denied, "unknown-purpose", "", "purpose %q is not in the active policy", purpose)

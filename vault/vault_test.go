@@ -316,8 +316,11 @@ func TestUpdateReplacesValuesAndChecksThem(t *testing.T) {
 			t.Fatalf("after update: %+v", r.Fields)
 		}
 		bad := "not-an-iin"
-		if _, err := b.vault.UpdateRecord(ctx, app, rid, "appeals", map[string]*string{"health": &bad}); code(err) != "forbidden-category" {
-			t.Fatalf("update with a forbidden field: %v", code(err))
+		if _, err := b.vault.UpdateRecord(ctx, app, rid, "appeals", map[string]*string{"health": &bad}); code(err) != "field-not-visible" {
+			t.Fatalf("update of a field the role does not see: %v", code(err))
+		}
+		if _, err := b.vault.UpdateRecord(ctx, app, rid, "appeals", map[string]*string{"iin": &bad}); code(err) != "invalid-iin" {
+			t.Fatalf("update with an invalid IIN: %v", code(err))
 		}
 		again, err := b.vault.GetRecord(ctx, app, rid, "appeals", nil)
 		if err != nil || again.Fields["appeal_text"] != newText {
