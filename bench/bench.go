@@ -246,10 +246,10 @@ type world struct {
 	base string
 	key  string
 
-	mu       sync.Mutex
-	records  []string
-	iins     []string
-	serial   atomic.Int64
+	mu      sync.Mutex
+	records []string
+	iins    []string
+	serial  atomic.Int64
 }
 
 func (w *world) count() int {

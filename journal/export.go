@@ -42,7 +42,9 @@ func (x *ExportWriter) Begin(pub ed25519.PublicKey) error {
 }
 
 // Entry writes one entry.
-func (x *ExportWriter) Entry(e *Entry) error { return x.enc.Encode(exportLine{Kind: "entry", Entry: e}) }
+func (x *ExportWriter) Entry(e *Entry) error {
+	return x.enc.Encode(exportLine{Kind: "entry", Entry: e})
+}
 
 // End writes the trailer and flushes.
 func (x *ExportWriter) End(cps []Head, head *Head) error {

@@ -2,10 +2,10 @@ package store
 
 import (
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
-	"maps"
 	"slices"
 	"testing"
 )

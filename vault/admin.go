@@ -135,7 +135,6 @@ func (v *Vault) RotateKeys(ctx context.Context, a Actor, progress func(done int)
 	}
 }
 
-
 // ActivePolicy reads the last activated policy from the store.
 func (v *Vault) ActivePolicy(ctx context.Context) (*policy.Policy, error) {
 	var pv *store.PolicyVersion

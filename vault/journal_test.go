@@ -119,4 +119,3 @@ func TestJournalExportVerifiesOffline(t *testing.T) {
 		}
 	})
 }
-

@@ -21,11 +21,11 @@ var version = "dev"
 // environment (DERBES_…) or in the configuration file (--config).
 type Globals struct {
 	Config   kong.ConfigFlag `help:"Configuration file (YAML): keys are the long option names, e.g. data-dir. ./derbes.yaml is read when present." env:"DERBES_CONFIG" placeholder:"FILE"`
-	DataDir  string `help:"Data directory of the embedded store." default:"./derbes-data" type:"path" env:"DERBES_DATA_DIR"`
-	DB       string `help:"Database: empty for the embedded store, or postgres://user@host/db." env:"DERBES_DB" placeholder:"URL"`
-	Schema   string `help:"PostgreSQL schema for the data (keys go to SCHEMA_keys)." default:"derbes" env:"DERBES_SCHEMA"`
-	Keyring  string `help:"Keyring file, kept apart from the data (create it with 'derbes keys init')." default:"./derbes-keyring.json" type:"path" env:"DERBES_KEYRING_FILE"`
-	LogLevel string `help:"Log level: debug, info, warn, error." default:"info" enum:"debug,info,warn,error" env:"DERBES_LOG_LEVEL"`
+	DataDir  string          `help:"Data directory of the embedded store." default:"./derbes-data" type:"path" env:"DERBES_DATA_DIR"`
+	DB       string          `help:"Database: empty for the embedded store, or postgres://user@host/db." env:"DERBES_DB" placeholder:"URL"`
+	Schema   string          `help:"PostgreSQL schema for the data (keys go to SCHEMA_keys)." default:"derbes" env:"DERBES_SCHEMA"`
+	Keyring  string          `help:"Keyring file, kept apart from the data (create it with 'derbes keys init')." default:"./derbes-keyring.json" type:"path" env:"DERBES_KEYRING_FILE"`
+	LogLevel string          `help:"Log level: debug, info, warn, error." default:"info" enum:"debug,info,warn,error" env:"DERBES_LOG_LEVEL"`
 }
 
 // CLI is the command line.
