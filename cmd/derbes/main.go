@@ -26,20 +26,24 @@ type Globals struct {
 	Schema   string          `help:"PostgreSQL schema for the data (keys go to SCHEMA_keys)." default:"derbes" env:"DERBES_SCHEMA"`
 	Keyring  string          `help:"Keyring file, kept apart from the data (create it with 'derbes keys init')." default:"./derbes-keyring.json" type:"path" env:"DERBES_KEYRING_FILE"`
 	LogLevel string          `help:"Log level: debug, info, warn, error." default:"info" enum:"debug,info,warn,error" env:"DERBES_LOG_LEVEL"`
+	// CalendarDir holds year files that correct or extend the embedded
+	// working-day calendar (the yearly order on transfers of days off).
+	CalendarDir string `help:"Directory of working-day calendar year files (YYYY.yaml) that correct or add years." type:"path" env:"DERBES_CALENDAR_DIR" name:"calendar-dir"`
 }
 
 // CLI is the command line.
 type CLI struct {
 	Globals
 
-	Serve   ServeCmd   `cmd:"" help:"Serve the API."`
-	Demo    DemoCmd    `cmd:"" help:"Serve the iKomek example policy with demo data: the quick start."`
-	Policy  PolicyCmd  `cmd:"" help:"Check policy files."`
-	Journal JournalCmd `cmd:"" help:"Verify or export the journal."`
-	Keys    KeysCmd    `cmd:"" help:"Create or rotate keys."`
-	APIKeys APIKeysCmd `cmd:"" name:"apikeys" help:"Issue, list and revoke API keys."`
-	Bench   BenchCmd   `cmd:"" help:"Measure derbes on this machine (in a scratch store)."`
-	Version VersionCmd `cmd:"" help:"Print the version."`
+	Serve    ServeCmd    `cmd:"" help:"Serve the API."`
+	Demo     DemoCmd     `cmd:"" help:"Serve the iKomek example policy with demo data: the quick start."`
+	Policy   PolicyCmd   `cmd:"" help:"Check policy files."`
+	Journal  JournalCmd  `cmd:"" help:"Verify or export the journal."`
+	Keys     KeysCmd     `cmd:"" help:"Create or rotate keys."`
+	APIKeys  APIKeysCmd  `cmd:"" name:"apikeys" help:"Issue, list and revoke API keys."`
+	Calendar CalendarCmd `cmd:"" help:"Show the working-day calendar."`
+	Bench    BenchCmd    `cmd:"" help:"Measure derbes on this machine (in a scratch store)."`
+	Version  VersionCmd  `cmd:"" help:"Print the version."`
 }
 
 // exitError carries an exit status out of a command.
