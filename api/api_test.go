@@ -100,6 +100,8 @@ func each(t *testing.T, fn func(t *testing.T, b *testBundle)) {
 func appeal() client.SubjectIn {
 	return client.SubjectIn{
 		Category: "applicant", Purpose: "appeals",
+		Consent: &client.ConsentIn{SubjectName: name, Purposes: []string{"appeals"}, Fields: []string{"iin", "phone", "full_name", "appeal_text"},
+			ThirdParty: true, Form: client.ConsentForm{Kind: "other", Reference: "call recording"}},
 		Identifiers: map[string]string{"iin": iin, "phone": phone},
 		Record: &client.RecordIn{Channel: "call", Fields: map[string]string{
 			"full_name": name, "appeal_text": text,

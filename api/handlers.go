@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/derbes/derbes/consent"
 	"github.com/derbes/derbes/policy"
 	"github.com/derbes/derbes/vault"
 )
@@ -40,6 +41,7 @@ type RecordIn struct {
 	Purpose string            `json:"purpose"`
 	Channel string            `json:"channel"`
 	Ground  string            `json:"ground,omitempty"`
+	Consent string            `json:"consent,omitempty"`
 	Fields  map[string]string `json:"fields"`
 }
 
@@ -48,14 +50,14 @@ type SubjectIn struct {
 	Category    string            `json:"category"`
 	Purpose     string            `json:"purpose"`
 	Identifiers map[string]string `json:"identifiers"`
-	Record      *RecordIn         `json:"record,omitempty"`
+	// Consent is recorded with the subject; a consent-ground record rests
+	// on it.
+	Consent *consent.Request `json:"consent,omitempty"`
+	Record  *RecordIn        `json:"record,omitempty"`
 }
 
 // Created is the answer to a create.
-type Created struct {
-	Subject string `json:"subject"`
-	Record  string `json:"record,omitempty"`
-}
+type Created = vault.Created
 
 func (s *Server) createSubject(w http.ResponseWriter, r *http.Request, a vault.Actor) {
 	var in SubjectIn
@@ -63,18 +65,18 @@ func (s *Server) createSubject(w http.ResponseWriter, r *http.Request, a vault.A
 		s.fail(w, r, err)
 		return
 	}
-	ns := vault.NewSubject{Category: in.Category, Purpose: in.Purpose, Identifiers: in.Identifiers}
+	ns := vault.NewSubject{Category: in.Category, Purpose: in.Purpose, Identifiers: in.Identifiers, Consent: in.Consent}
 	if in.Record != nil {
 		nr := vault.NewRecord(*in.Record)
 		ns.Record = &nr
 	}
-	sid, rid, err := s.vault.CreateSubject(r.Context(), a, ns)
+	c, err := s.vault.CreateSubject(r.Context(), a, ns)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	w.Header().Set("Location", "/v1/subjects/"+sid)
-	writeJSON(w, http.StatusCreated, Created{Subject: sid, Record: rid})
+	w.Header().Set("Location", "/v1/subjects/"+c.Subject)
+	writeJSON(w, http.StatusCreated, c)
 }
 
 // Found is the answer to a lookup.

@@ -278,8 +278,9 @@ func (w *world) create(int) error {
 	n := int(w.serial.Add(1))
 	iin := IIN(n)
 	body := fmt.Sprintf(`{"category":"applicant","purpose":"appeals","identifiers":{"iin":%q,"phone":"+7 70%08d","email":"resident%d@example.kz"},`+
-		`"record":{"channel":"call-109","ground":"consent","fields":{"full_name":"Тұрғын %d","address":"Астана, Есіл ауданы, %d-үй","appeal_text":"Аулада жарық жоқ, өтініш №%d"}}}`,
-		iin, n%100000000, n, n, n%300, n)
+		`"consent":{"subject_name":"Тұрғын %[4]d","purposes":["appeals"],"fields":["iin","full_name","phone","email","address","appeal_text"],"third_party_transfer":true,"form":{"kind":"other","reference":"109 call recording"}},`+
+		`"record":{"channel":"call-109","ground":"consent","fields":{"full_name":"Тұрғын %[4]d","address":"Астана, Есіл ауданы, %[5]d-үй","appeal_text":"Аулада жарық жоқ, өтініш №%[3]d"}}}`,
+		iin, n%100000000, n, n, n%300)
 	req, _ := http.NewRequest("POST", w.base+"/v1/subjects", bytes.NewBufferString(body))
 	req.Header.Set("Authorization", "Bearer "+w.key)
 	req.Header.Set("Content-Type", "application/json")

@@ -13,9 +13,49 @@ type SubjectIn struct {
 	Purpose string `json:"purpose"`
 	// Identifiers by kind: "iin", "phone", "email"; at least one.
 	Identifiers map[string]string `json:"identifiers"`
+	// Consent is the subject's consent, recorded in the same transaction; a
+	// record on the consent ground rests on it.
+	Consent *ConsentIn `json:"consent,omitempty"`
 	// Record is the subject's first record, stored in the same transaction.
 	// Its Purpose defaults to the subject's.
 	Record *RecordIn `json:"record,omitempty"`
+}
+
+// ConsentIn is a consent as given (Law 94-V Art. 8 p.4).
+type ConsentIn struct {
+	// SubjectName is the subject's full name as on the consent.
+	SubjectName    string          `json:"subject_name"`
+	Representative *Representative `json:"representative,omitempty"`
+	Purposes       []string        `json:"purposes"`
+	Fields         []string        `json:"fields"`
+	// Until is the last day of the term (YYYY-MM-DD); empty: until the
+	// purposes are achieved.
+	Until           string `json:"until,omitempty"`
+	ThirdParty      bool   `json:"third_party_transfer"`
+	CrossBorder     bool   `json:"cross_border_transfer"`
+	Publication     bool   `json:"publication"`
+	NotifyTransfers bool   `json:"notify_of_transfers"`
+	// AccountBound consents are withdrawn when the subject's account is
+	// deleted.
+	AccountBound    bool        `json:"account_bound"`
+	OtherConditions string      `json:"other_conditions,omitempty"`
+	Form            ConsentForm `json:"form"`
+}
+
+// Representative is a legal representative acting for the subject.
+type Representative struct {
+	FullName  string `json:"full_name"`
+	Authority string `json:"authority"`
+}
+
+// ConsentForm is how a consent was given: kind is written, electronic,
+// website, state-service or other, with its evidence.
+type ConsentForm struct {
+	Kind           string `json:"kind"`
+	Reference      string `json:"reference,omitempty"`
+	DocumentSHA256 string `json:"document_sha256,omitempty"`
+	Page           string `json:"page,omitempty"`
+	ClientIP       string `json:"client_ip,omitempty"`
 }
 
 // RecordIn is a record to store: fields collected for one purpose, through
@@ -37,6 +77,8 @@ type Created struct {
 	Subject string `json:"subject"`
 	// Record is empty when no record was created.
 	Record string `json:"record,omitempty"`
+	// Consent is empty when no consent was recorded.
+	Consent string `json:"consent,omitempty"`
 }
 
 // States of subjects and records.

@@ -228,7 +228,8 @@ type Role struct {
 }
 
 // Deadlines in working days. A zero value means the law's default; a value
-// longer than the law's is reported by validation and the law's applies.
+// longer than the law's is reported by Lint, and the law's applies
+// (EffectiveDeadlines).
 type Deadlines struct {
 	Correction     int    `yaml:"correction,omitempty" json:"correction"`
 	Blocking       int    `yaml:"blocking,omitempty" json:"blocking"`

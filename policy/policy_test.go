@@ -49,7 +49,7 @@ func TestPolicyMistakesAreReportedAtTheirLine(t *testing.T) {
 	}{
 		{"an unknown key", "review_by: 2027-01-01", "review_by: 2027-01-01\nreveiw: yes", "6:1", `unknown key "reveiw"`},
 		{"a bad BIN check digit", `bin: "040540123456"`, `bin: "040540123457"`, "8:8", "check digit"},
-		{"a role naming an unknown purpose", "purposes: [appeals]\n    fields: [iin", "purposes: [apeals]\n    fields: [iin", "45:16", `unknown purpose "apeals"`},
+		{"a role naming an unknown purpose", "purposes: [appeals, stats]\n    fields: [iin", "purposes: [apeals, stats]\n    fields: [iin", "45:16", `unknown purpose "apeals"`},
 		{"a purpose naming an unknown field", "applicant: [iin, full_name, phone", "applicant: [iin, fullname, phone", "32:24", `unknown field "fullname"`},
 		{"a duplicate purpose id", "  - id: stats", "  - id: appeals", "36:9", `id "appeals" is already used`},
 		{"a bad retention period", "period: 5y,", "period: 5 years,", "34:25", "period must look like"},

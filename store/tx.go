@@ -117,6 +117,17 @@ func (q q) PolicyList(ctx context.Context) ([]PolicyVersion, error) {
 	return out, rows.Err()
 }
 
+// PolicyGet returns an activation by its number, or ErrNotFound.
+func (q q) PolicyGet(ctx context.Context, version int64) (*PolicyVersion, error) {
+	var p PolicyVersion
+	var at int64
+	if err := q.row(ctx, "PolicyGet", []any{version}, &p.Version, &p.Label, &p.SHA256, &p.Source, &at, &p.ActivatedBy); err != nil {
+		return nil, err
+	}
+	p.ActivatedAt = fromMicros(at)
+	return &p, nil
+}
+
 // PolicyInsert records an activation and returns its version number.
 func (t *Tx) PolicyInsert(ctx context.Context, p *PolicyVersion) (int64, error) {
 	var v int64
@@ -171,7 +182,13 @@ func (t *Tx) SubjectDestroy(ctx context.Context, id string, at time.Time) error 
 	if _, err := t.exec(ctx, "IdentifiersDelete", id); err != nil {
 		return err
 	}
-	_, err := t.exec(ctx, "RecordsDestroyBySubject", micros(at), micros(at), id)
+	if _, err := t.exec(ctx, "RecordsDestroyBySubject", micros(at), micros(at), id); err != nil {
+		return err
+	}
+	if _, err := t.exec(ctx, "ConsentEventsForget", id); err != nil {
+		return err
+	}
+	_, err := t.exec(ctx, "ConsentsForget", id)
 	return err
 }
 
@@ -205,11 +222,13 @@ func (t *Tx) IdentifierFind(ctx context.Context, kind string, hash []byte) ([]st
 // Record is personal data about a subject collected for one purpose.
 // Fields is encrypted; FieldNames lists the policy fields it holds.
 type Record struct {
-	ID            string
-	SubjectID     string
-	Purpose       string
-	Channel       string
-	Ground        string
+	ID        string
+	SubjectID string
+	Purpose   string
+	Channel   string
+	Ground    string
+	// ConsentID is the consent a consent-ground record rests on.
+	ConsentID     string
 	State         string
 	FieldNames    string
 	Fields        []byte
@@ -217,22 +236,29 @@ type Record struct {
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
 	DestroyedAt   *time.Time
+
+	// ConsentState and ConsentUntil describe the consent the record rests
+	// on, as read with it ("" when it rests on another ground).
+	ConsentState string
+	ConsentUntil *time.Time
 }
 
 // RecordInsert adds a record.
 func (t *Tx) RecordInsert(ctx context.Context, r *Record) error {
-	_, err := t.exec(ctx, "RecordInsert", r.ID, r.SubjectID, r.Purpose, r.Channel, r.Ground, r.FieldNames, r.Fields, r.PolicyVersion, micros(r.CreatedAt), micros(r.UpdatedAt))
+	_, err := t.exec(ctx, "RecordInsert", r.ID, r.SubjectID, r.Purpose, r.Channel, r.Ground, r.ConsentID, r.FieldNames, r.Fields, r.PolicyVersion, micros(r.CreatedAt), micros(r.UpdatedAt))
 	return err
 }
 
 func scanRecord(sc interface{ Scan(...any) error }) (*Record, error) {
 	var r Record
 	var created, updated int64
-	var destroyed sql.NullInt64
-	if err := sc.Scan(&r.ID, &r.SubjectID, &r.Purpose, &r.Channel, &r.Ground, &r.State, &r.FieldNames, &r.Fields, &r.PolicyVersion, &created, &updated, &destroyed); err != nil {
+	var destroyed, until sql.NullInt64
+	if err := sc.Scan(&r.ID, &r.SubjectID, &r.Purpose, &r.Channel, &r.Ground, &r.ConsentID, &r.State, &r.FieldNames, &r.Fields, &r.PolicyVersion,
+		&created, &updated, &destroyed, &r.ConsentState, &until); err != nil {
 		return nil, err
 	}
 	r.CreatedAt, r.UpdatedAt, r.DestroyedAt = fromMicros(created), fromMicros(updated), nullMicros(destroyed)
+	r.ConsentUntil = nullMicros(until)
 	return &r, nil
 }
 

@@ -50,7 +50,7 @@ func TestJournalTamperingIsDetected(t *testing.T) {
 				t.Parallel()
 				b := setup(t, d)
 				ctx := context.Background()
-				sid, rid, err := b.vault.CreateSubject(ctx, app, newAppeal())
+				sid, rid, err := split(b.vault.CreateSubject(ctx, app, newAppeal()))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -89,7 +89,7 @@ func TestJournalExportVerifiesOffline(t *testing.T) {
 		for range 5 {
 			ns := newAppeal()
 			ns.Identifiers = map[string]string{"email": "x" + strings.Repeat("y", len(journalOf(t, b))) + "@example.kz"}
-			if _, _, err := b.vault.CreateSubject(ctx, app, ns); err != nil {
+			if _, _, err := split(b.vault.CreateSubject(ctx, app, ns)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -110,7 +110,7 @@ func TestJournalExportVerifiesOffline(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res, _ := journal.Verify(x.All(), x.Checkpoints, x.Head, b.env.Ring.JournalPublicKey()); res.OK() || res.FirstBad != 3 {
+		if res, _ := journal.Verify(x.All(), x.Checkpoints, x.Head, b.env.Ring.JournalPublicKey()); res.OK() || res.FirstBad != 4 {
 			t.Fatalf("edited export: %v", res)
 		}
 		cut := buf.Bytes()[:bytes.LastIndexByte(buf.Bytes()[:buf.Len()-1], '\n')+1]

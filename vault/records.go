@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/derbes/derbes/consent"
 	"github.com/derbes/derbes/journal"
 	"github.com/derbes/derbes/keys"
 	"github.com/derbes/derbes/policy"
@@ -19,6 +20,9 @@ type NewRecord struct {
 	Purpose string
 	Channel string
 	Ground  string
+	// Consent names the consent a consent-ground record rests on; empty
+	// picks the newest consent in force that covers it.
+	Consent string
 	Fields  map[string]string
 }
 
@@ -30,6 +34,7 @@ type Record struct {
 	Purpose       string            `json:"purpose"`
 	Channel       string            `json:"channel"`
 	Ground        string            `json:"ground"`
+	Consent       string            `json:"consent,omitempty"`
 	State         string            `json:"state"`
 	Fields        map[string]string `json:"fields"`
 	Withheld      []string          `json:"withheld,omitempty"`
@@ -86,7 +91,7 @@ func prepareRecord(act *Active, category string, nr NewRecord) (*preparedRecord,
 func (p *preparedRecord) seal(dk keys.DataKey, subject string, policyVersion int64, now time.Time) *store.Record {
 	id := newID()
 	return &store.Record{
-		ID: id, SubjectID: subject, Purpose: p.Purpose, Channel: p.Channel, Ground: p.Ground, State: store.Active,
+		ID: id, SubjectID: subject, Purpose: p.Purpose, Channel: p.Channel, Ground: p.Ground, ConsentID: p.Consent, State: store.Active,
 		FieldNames: strings.Join(fieldList(p.values), ","), Fields: sealFields(dk, "field", id, p.values),
 		PolicyVersion: policyVersion, CreatedAt: now, UpdatedAt: now,
 	}
@@ -121,6 +126,19 @@ func (v *Vault) AddRecord(ctx context.Context, a Actor, subjectID string, nr New
 		rec, err := prepareRecord(act, sub.Category, nr)
 		if err != nil {
 			return err
+		}
+		if rec.Ground == policy.GroundConsent {
+			cs, err := tx.ConsentsBySubject(ctx, subjectID)
+			if err != nil {
+				return err
+			}
+			id, perr := chooseConsent(cs, nr.Consent, rec.Purpose, fieldList(rec.values), v.now())
+			if perr != nil {
+				return perr
+			}
+			rec.Consent = id
+		} else if nr.Consent != "" {
+			return problem(Invalid, "consent-not-ground", "consent", "the record rests on ground %q, not on a consent", rec.Ground)
 		}
 		wrapped, err := tx.DataKeyGet(ctx, subjectID)
 		if err != nil {
@@ -173,7 +191,7 @@ func (v *Vault) GetRecord(ctx context.Context, a Actor, id, purpose string, fiel
 			return err
 		}
 		entry := &journal.Entry{Actor: a.ID, Action: journal.RecordRead, Purpose: purpose, Subject: r.SubjectID, Record: id, Outcome: journal.OK}
-		refusal = readRefusal(r, purpose)
+		refusal = readRefusal(r, purpose, v.now())
 		if refusal != nil {
 			entry.Outcome, entry.Detail = journal.Denied, detail(map[string]any{"role": a.Role, "reason": refusal.Code})
 			return tx.JournalAppend(ctx, entry)
@@ -197,8 +215,9 @@ func (v *Vault) GetRecord(ctx context.Context, a Actor, id, purpose string, fiel
 	return v.open(got, role, fields)
 }
 
-// readRefusal says why a record may not be read for purpose, or nil.
-func readRefusal(r *store.Record, purpose string) *Problem {
+// readRefusal says why a record may not be read or changed for purpose, or
+// nil.
+func readRefusal(r *store.Record, purpose string, now time.Time) *Problem {
 	switch {
 	case r.State == store.Destroyed:
 		return errGone
@@ -206,6 +225,12 @@ func readRefusal(r *store.Record, purpose string) *Problem {
 		return problem(Locked, "blocked", "", "the record is blocked")
 	case r.Purpose != purpose:
 		return problem(Denied, "purpose-mismatch", "", "the record was collected for another purpose; it may only be read for that purpose")
+	case r.Ground == policy.GroundConsent && !consent.Live(r.ConsentState, r.ConsentUntil, now):
+		// Art. 8 p.7: processing on a withdrawn or expired consent stops.
+		if r.ConsentState == store.ConsentWithdrawn {
+			return problem(Conflict, "ground-withdrawn", "", "the consent this record rests on was withdrawn; it may no longer be processed")
+		}
+		return problem(Conflict, "ground-expired", "", "the consent this record rests on has expired; it may no longer be processed")
 	}
 	return nil
 }
@@ -233,7 +258,7 @@ func (v *Vault) open(got readable, role policy.Role, want []string) (*Record, er
 	if err != nil {
 		return nil, err
 	}
-	out := &Record{ID: r.ID, Subject: r.SubjectID, Purpose: r.Purpose, Channel: r.Channel, Ground: r.Ground, State: r.State, Fields: fields,
+	out := &Record{ID: r.ID, Subject: r.SubjectID, Purpose: r.Purpose, Channel: r.Channel, Ground: r.Ground, Consent: r.ConsentID, State: r.State, Fields: fields,
 		PolicyVersion: r.PolicyVersion, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, DestroyedAt: r.DestroyedAt}
 	for _, f := range strings.Split(r.FieldNames, ",") {
 		if !contains(show, f) && (len(want) == 0 || contains(want, f)) {
@@ -272,7 +297,15 @@ func (v *Vault) ListRecords(ctx context.Context, a Actor, subjectID, purpose str
 			return err
 		}
 		for _, r := range recs {
-			if readRefusal(r, purpose) != nil {
+			if p := readRefusal(r, purpose, v.now()); p != nil {
+				if r.Purpose == purpose && r.State != store.Destroyed {
+					// A record of this purpose that may not be read: say so
+					// in the journal rather than skip it silently.
+					if err := tx.JournalAppend(ctx, &journal.Entry{Actor: a.ID, Action: journal.RecordRead, Purpose: purpose, Subject: subjectID, Record: r.ID,
+						Outcome: journal.Denied, Detail: detail(map[string]any{"role": a.Role, "reason": p.Code})}); err != nil {
+						return err
+					}
+				}
 				continue
 			}
 			got = append(got, readable{r, wrapped})
@@ -325,7 +358,7 @@ func (v *Vault) UpdateRecord(ctx context.Context, a Actor, id, purpose string, c
 		if err != nil {
 			return err
 		}
-		if refusal = readRefusal(r, purpose); refusal != nil {
+		if refusal = readRefusal(r, purpose, v.now()); refusal != nil {
 			return tx.JournalAppend(ctx, &journal.Entry{Actor: a.ID, Action: journal.RecordUpdate, Purpose: purpose, Subject: r.SubjectID, Record: id,
 				Outcome: journal.Denied, Detail: detail(map[string]any{"role": a.Role, "reason": refusal.Code})})
 		}

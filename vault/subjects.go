@@ -3,8 +3,10 @@ package vault
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
+	"github.com/derbes/derbes/consent"
 	"github.com/derbes/derbes/journal"
 	"github.com/derbes/derbes/keys"
 	"github.com/derbes/derbes/policy"
@@ -22,7 +24,10 @@ type NewSubject struct {
 	Purpose string
 	// Identifiers by kind: "iin", "phone", "email".
 	Identifiers map[string]string
-	Record      *NewRecord
+	// Consent, if given, is recorded with the subject, and a consent-ground
+	// record rests on it.
+	Consent *consent.Request
+	Record  *NewRecord
 }
 
 // Subject is what a caller may see of a subject.
@@ -43,30 +48,55 @@ type RecordRef struct {
 	State   string `json:"state"`
 }
 
-// CreateSubject stores a new subject (and its first record, if given).
-func (v *Vault) CreateSubject(ctx context.Context, a Actor, ns NewSubject) (subjectID, recordID string, err error) {
+// Created names what a create stored.
+type Created struct {
+	Subject string `json:"subject"`
+	Record  string `json:"record,omitempty"`
+	Consent string `json:"consent,omitempty"`
+}
+
+// CreateSubject stores a new subject (and its consent and first record, if
+// given).
+func (v *Vault) CreateSubject(ctx context.Context, a Actor, ns NewSubject) (Created, error) {
+	sid, rid, cid, err := v.createSubject(ctx, a, ns)
+	return Created{Subject: sid, Record: rid, Consent: cid}, err
+}
+
+func (v *Vault) createSubject(ctx context.Context, a Actor, ns NewSubject) (subjectID, recordID, consentID string, err error) {
 	act, _, err := v.authorize(ctx, a, policy.CanCollect, ns.Purpose, "", "")
 	if err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
 	if !act.HasSubjectCategory(ns.Category) {
-		return "", "", problem(Invalid, "unknown-category", "category", "subject category %q is not in the policy", ns.Category)
+		return "", "", "", problem(Invalid, "unknown-category", "category", "subject category %q is not in the policy", ns.Category)
 	}
 	pu, _ := act.Purpose(ns.Purpose)
 	if _, ok := pu.AllowedFields(ns.Category); !ok {
-		return "", "", problem(Invalid, "category-not-allowed", "category", "purpose %q does not concern subjects of category %q", pu.ID, ns.Category)
+		return "", "", "", problem(Invalid, "category-not-allowed", "category", "purpose %q does not concern subjects of category %q", pu.ID, ns.Category)
 	}
 	for kind := range ns.Identifiers {
 		if !contains(identifierKinds, kind) {
-			return "", "", problem(Invalid, "unknown-identifier", kind, "identifier %q is not one of iin, phone, email", kind)
+			return "", "", "", problem(Invalid, "unknown-identifier", kind, "identifier %q is not one of iin, phone, email", kind)
 		}
 	}
 	idents, perr := checkFields(act.Policy, pu, ns.Category, ns.Identifiers)
 	if perr != nil {
-		return "", "", perr
+		return "", "", "", perr
 	}
 	if len(idents) == 0 {
-		return "", "", problem(Invalid, "identifier-required", "identifiers", "a subject needs at least one identifier: iin, phone or email")
+		return "", "", "", problem(Invalid, "identifier-required", "identifiers", "a subject needs at least one identifier: iin, phone or email")
+	}
+	now := v.now()
+	var given *consent.Checked
+	if ns.Consent != nil {
+		for _, p := range ns.Consent.Purposes {
+			if _, _, err := v.authorize(ctx, a, policy.CanCollect, p, "", ""); err != nil {
+				return "", "", "", err
+			}
+		}
+		if given, err = consent.Check(act.Policy, ns.Category, *ns.Consent, now); err != nil {
+			return "", "", "", consentProblem(err)
+		}
 	}
 	var rec *preparedRecord
 	if ns.Record != nil {
@@ -75,27 +105,48 @@ func (v *Vault) CreateSubject(ctx context.Context, a Actor, ns NewSubject) (subj
 		}
 		if ns.Record.Purpose != ns.Purpose {
 			if _, _, err := v.authorize(ctx, a, policy.CanCollect, ns.Record.Purpose, "", ""); err != nil {
-				return "", "", err
+				return "", "", "", err
 			}
 		}
 		if rec, err = prepareRecord(act, ns.Category, *ns.Record); err != nil {
-			return "", "", err
+			return "", "", "", err
+		}
+		if rec.Ground == policy.GroundConsent {
+			if given == nil {
+				return "", "", "", problem(Invalid, "consent-required", "consent", "purpose %q rests on consent here: send the subject's consent with them", rec.Purpose)
+			}
+			ok, missing := consent.Covers(strings.Join(given.Purposes, ","), strings.Join(given.Fields, ","), rec.Purpose, fieldList(rec.values))
+			if !ok && missing != "" {
+				return "", "", "", problem(Invalid, "consent-lacks-field", missing, "the consent does not cover field %q", missing)
+			}
+			if !ok {
+				return "", "", "", problem(Invalid, "consent-not-covering", "consent", "the consent does not cover purpose %q", rec.Purpose)
+			}
 		}
 	}
 
-	now := v.now()
 	subjectID = newID()
 	dk, wrapped, err := v.ring.NewDataKey(subjectID)
 	if err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
 	sub := &store.Subject{ID: subjectID, Category: ns.Category, Identifiers: sealFields(dk, "identifier", subjectID, idents), CreatedAt: now}
 	blind := make(map[string][]byte, len(idents))
 	for kind, val := range idents {
 		blind[kind] = v.ring.Index(kind, val)
 	}
+	var sc *sealedConsent
+	if given != nil {
+		if sc, err = v.sealConsent(act, a, subjectID, dk, given, now); err != nil {
+			return "", "", "", err
+		}
+		consentID = sc.row.ID
+	}
 	var r *store.Record
 	if rec != nil {
+		if rec.Ground == policy.GroundConsent {
+			rec.Consent = sc.row.ID
+		}
 		r = rec.seal(dk, subjectID, act.Version, now)
 		recordID = r.ID
 	}
@@ -121,15 +172,20 @@ func (v *Vault) CreateSubject(ctx context.Context, a Actor, ns NewSubject) (subj
 			Detail: detail(map[string]any{"role": a.Role, "category": ns.Category, "identifiers": fieldList(idents), "policy_version": act.Version})}); err != nil {
 			return err
 		}
+		if sc != nil {
+			if err := sc.insert(ctx, tx, a); err != nil {
+				return err
+			}
+		}
 		if r != nil {
 			return insertRecord(ctx, tx, a, r)
 		}
 		return nil
 	})
 	if err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
-	return subjectID, recordID, nil
+	return subjectID, recordID, consentID, nil
 }
 
 // GetSubject returns a subject's identifiers that the actor's role may see

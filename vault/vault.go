@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/derbes/derbes/calendar"
 	"github.com/derbes/derbes/journal"
 	"github.com/derbes/derbes/keys"
 	"github.com/derbes/derbes/policy"
@@ -28,6 +29,7 @@ type Vault struct {
 	store  *store.Store
 	ring   *keys.Ring
 	active atomic.Pointer[Active]
+	cal    *calendar.Calendar
 	now    func() time.Time
 }
 
@@ -52,7 +54,7 @@ var System = Actor{ID: "derbes"}
 // Open checks that ring is the keyring of this store and returns the vault.
 // Call Activate before serving.
 func Open(ctx context.Context, s *store.Store, ring *keys.Ring) (*Vault, error) {
-	v := &Vault{store: s, ring: ring, now: now}
+	v := &Vault{store: s, ring: ring, cal: calendar.Default(), now: now}
 	err := s.Write(ctx, func(tx *store.Tx) error {
 		checks, err := tx.MasterChecks(ctx)
 		if err != nil {

@@ -21,6 +21,36 @@ import (
 // PolicyCmd groups policy commands.
 type PolicyCmd struct {
 	Check PolicyCheckCmd `cmd:"" help:"Check policy files; mistakes are printed as FILE:LINE:COL: message."`
+	Lint  PolicyLintCmd  `cmd:"" help:"Compare a policy with the law's terms and duties; exit status 1 when it finds errors."`
+}
+
+// PolicyLintCmd lints a policy against the law.
+type PolicyLintCmd struct {
+	File string `arg:"" help:"Policy file."`
+}
+
+// Run prints each finding with its article, then a summary.
+func (c *PolicyLintCmd) Run() error {
+	src, err := os.ReadFile(c.File)
+	if err != nil {
+		return err
+	}
+	fs, err := policy.Lint(c.File, src)
+	if err != nil {
+		return &exitError{2, err.Error()}
+	}
+	errs := 0
+	for _, f := range fs {
+		fmt.Println(f)
+		if f.Severity == policy.SeverityError {
+			errs++
+		}
+	}
+	fmt.Printf("%d errors, %d warnings\n", errs, len(fs)-errs)
+	if policy.HasErrors(fs) {
+		return &exitError{1, ""}
+	}
+	return nil
 }
 
 // PolicyCheckCmd checks policy files.

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/derbes/derbes/access"
+	"github.com/derbes/derbes/consent"
 	"github.com/derbes/derbes/examples"
 	"github.com/derbes/derbes/keys"
 	"github.com/derbes/derbes/policy"
@@ -58,8 +59,13 @@ func (c *DemoCmd) Run(g *Globals) error {
 			if d.email != "" {
 				ids["email"] = d.email
 			}
-			_, _, err := in.vault.CreateSubject(ctx, app, vault.NewSubject{
+			_, err := in.vault.CreateSubject(ctx, app, vault.NewSubject{
 				Category: "applicant", Purpose: "appeals", Identifiers: ids,
+				// Seed 004 §7-8: using the centre's channels is consent; the
+				// call is recorded, and that recording is the evidence.
+				Consent: &consent.Request{SubjectName: d.name, Purposes: []string{"appeals"}, ThirdParty: true,
+					Fields: []string{"iin", "full_name", "phone", "email", "address", "appeal_text"},
+					Form:   consent.Form{Kind: consent.FormOther, Reference: "109 call recording"}},
 				Record: &vault.NewRecord{Channel: "call-109", Ground: "consent", Fields: map[string]string{"full_name": d.name, "address": d.address, "appeal_text": d.text}},
 			})
 			if p, ok := vault.AsProblem(err); ok && p.Code == "subject-exists" {

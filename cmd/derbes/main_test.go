@@ -61,7 +61,7 @@ func TestPolicyCheckNamesFileLineAndColumn(t *testing.T) {
 		t.Fatalf("the example policies: exit %d\n%s", code, out)
 	}
 	src, _ := os.ReadFile("../../policy/testdata/minimal.yaml")
-	bad := strings.Replace(string(src), "purposes: [appeals]", "purposes: [apeals]", 1)
+	bad := strings.Replace(string(src), "purposes: [appeals, stats]", "purposes: [apeals, stats]", 1)
 	os.WriteFile(filepath.Join(dir, "bad.yaml"), []byte(bad), 0o644)
 	code, _, errs := run(t, dir, nil, "policy", "check", "bad.yaml")
 	if code != 1 || !regexp.MustCompile(`(?m)^bad\.yaml:\d+:\d+: roles\[0\]\.purposes\[0\]: unknown purpose "apeals"$`).MatchString(errs) {
@@ -103,7 +103,9 @@ func TestAdministratorCommands(t *testing.T) {
 			}
 
 			base, stop := serve(t, dir, vars, "serve", "--policy", policyFile)
-			req, _ := http.NewRequest("POST", base+"/v1/subjects", strings.NewReader(`{"category":"applicant","purpose":"appeals","identifiers":{"iin":"950312405675"},"record":{"channel":"call-109","fields":{"full_name":"Айгерім Тестқызы","appeal_text":"Лифт істемейді"}}}`))
+			req, _ := http.NewRequest("POST", base+"/v1/subjects", strings.NewReader(`{"category":"applicant","purpose":"appeals","identifiers":{"iin":"950312405675"},`+
+				`"consent":{"subject_name":"Айгерім Тестқызы","purposes":["appeals"],"fields":["full_name","appeal_text"],"third_party_transfer":true,"form":{"kind":"other","reference":"call"}},`+
+				`"record":{"channel":"call-109","fields":{"full_name":"Айгерім Тестқызы","appeal_text":"Лифт істемейді"}}}`))
 			req.Header.Set("Authorization", "Bearer "+key)
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil || resp.StatusCode != 201 {

@@ -56,7 +56,8 @@ func TestREADMETour(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the tour failed: %v\n%s\nserver log:\n%s", err, out, stop())
 	}
-	for _, want := range []string{`"subject":`, `"records":[{`, "Аулада жарық жоқ", "urn:derbes:problem:purpose-required", "urn:derbes:problem:invalid-iin", `{"subjects":[]}`, "journal OK"} {
+	for _, want := range []string{`"subject":`, `"records":[{`, "Аулада жарық жоқ", "urn:derbes:problem:purpose-required", "urn:derbes:problem:invalid-iin",
+		`"kind":"withdrawn"`, `"queued_for_destruction":[`, `{"records":[]}`, `{"subjects":[]}`, "journal OK"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("the tour's output lacks %q:\n%s", want, out)
 		}
@@ -66,6 +67,9 @@ func TestREADMETour(t *testing.T) {
 		if strings.Contains(logs, secret) {
 			t.Errorf("the server log holds %q", secret)
 		}
+	}
+	if pdf, err := os.ReadFile(filepath.Join(dir, "receipt.pdf")); err != nil || !strings.HasPrefix(string(pdf), "%PDF") {
+		t.Errorf("the tour's receipt is not a PDF: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "derbes-keyring.json")); err != nil {
 		t.Errorf("the demo made no keyring beside its data: %v", err)

@@ -33,16 +33,19 @@ SELECT subject_id FROM identifiers WHERE kind = $1 AND hash = $2 ORDER BY subjec
 DELETE FROM identifiers WHERE subject_id = $1;
 
 -- name: RecordInsert
-INSERT INTO records (id, subject_id, purpose, channel, ground, state, field_names, fields, policy_version, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, 'active', $6, $7, $8, $9, $10);
+INSERT INTO records (id, subject_id, purpose, channel, ground, consent_id, state, field_names, fields, policy_version, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $9, $10, $11);
 
 -- name: RecordGet
-SELECT id, subject_id, purpose, channel, ground, state, field_names, fields, policy_version, created_at, updated_at, destroyed_at
-FROM records WHERE id = $1;
+-- With the state and term of the consent the record rests on, if any.
+SELECT r.id, r.subject_id, r.purpose, r.channel, r.ground, r.consent_id, r.state, r.field_names, r.fields, r.policy_version,
+       r.created_at, r.updated_at, r.destroyed_at, COALESCE(c.state, ''), c.until_at
+FROM records r LEFT JOIN consents c ON c.id = r.consent_id WHERE r.id = $1;
 
 -- name: RecordsBySubject
-SELECT id, subject_id, purpose, channel, ground, state, field_names, fields, policy_version, created_at, updated_at, destroyed_at
-FROM records WHERE subject_id = $1 ORDER BY created_at, id;
+SELECT r.id, r.subject_id, r.purpose, r.channel, r.ground, r.consent_id, r.state, r.field_names, r.fields, r.policy_version,
+       r.created_at, r.updated_at, r.destroyed_at, COALESCE(c.state, ''), c.until_at
+FROM records r LEFT JOIN consents c ON c.id = r.consent_id WHERE r.subject_id = $1 ORDER BY r.created_at, r.id;
 
 -- name: RecordUpdate
 UPDATE records SET field_names = $1, fields = $2, updated_at = $3 WHERE id = $4 AND state = 'active';
@@ -107,3 +110,43 @@ SELECT owner, wrapped FROM data_keys WHERE master_version < $1 ORDER BY owner LI
 
 -- name: DataKeyRewrap
 UPDATE data_keys SET master_version = $1, wrapped = $2 WHERE owner = $3 AND wrapped = $4;
+
+-- name: PolicyGet
+SELECT version, label, sha256, source, activated_at, activated_by FROM policies WHERE version = $1;
+
+-- name: ConsentInsert
+INSERT INTO consents (id, subject_id, state, purposes, fields, third_party, cross_border, publication, notify_transfers,
+                      account_bound, form, until_at, policy_version, content, given_at)
+VALUES ($1, $2, 'given', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14);
+
+-- name: ConsentGet
+SELECT id, subject_id, state, purposes, fields, third_party, cross_border, publication, notify_transfers,
+       account_bound, form, until_at, policy_version, content, given_at, ended_at
+FROM consents WHERE id = $1;
+
+-- name: ConsentsBySubject
+SELECT id, subject_id, state, purposes, fields, third_party, cross_border, publication, notify_transfers,
+       account_bound, form, until_at, policy_version, content, given_at, ended_at
+FROM consents WHERE subject_id = $1 ORDER BY given_at, id;
+
+-- name: ConsentEnd
+UPDATE consents SET state = $1, ended_at = $2 WHERE id = $3 AND state = 'given';
+
+-- name: ConsentsForget
+UPDATE consents SET content = NULL WHERE subject_id = $1;
+
+-- name: ConsentEventInsert
+INSERT INTO consent_events (id, consent_id, kind, at, actor, reason, due_at, content) VALUES ($1, $2, $3, $4, $5, $6, $7, $8);
+
+-- name: ConsentEvents
+SELECT id, consent_id, kind, at, actor, reason, due_at, content FROM consent_events WHERE consent_id = $1 ORDER BY at, id;
+
+-- name: ConsentEventsForget
+UPDATE consent_events SET content = NULL WHERE consent_id IN (SELECT id FROM consents WHERE subject_id = $1);
+
+-- name: DestructionEnqueue
+INSERT INTO destruction_queue (record_id, subject_id, reason, queued_at, due_at) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (record_id) DO NOTHING;
+
+-- name: DestructionQueue
+SELECT record_id, subject_id, reason, queued_at, due_at FROM destruction_queue ORDER BY queued_at, record_id LIMIT $1;

@@ -33,16 +33,19 @@ SELECT subject_id FROM identifiers WHERE kind = ? AND hash = ? ORDER BY subject_
 DELETE FROM identifiers WHERE subject_id = ?;
 
 -- name: RecordInsert
-INSERT INTO records (id, subject_id, purpose, channel, ground, state, field_names, fields, policy_version, created_at, updated_at)
-VALUES (?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?);
+INSERT INTO records (id, subject_id, purpose, channel, ground, consent_id, state, field_names, fields, policy_version, created_at, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?);
 
 -- name: RecordGet
-SELECT id, subject_id, purpose, channel, ground, state, field_names, fields, policy_version, created_at, updated_at, destroyed_at
-FROM records WHERE id = ?;
+-- With the state and term of the consent the record rests on, if any.
+SELECT r.id, r.subject_id, r.purpose, r.channel, r.ground, r.consent_id, r.state, r.field_names, r.fields, r.policy_version,
+       r.created_at, r.updated_at, r.destroyed_at, COALESCE(c.state, ''), c.until_at
+FROM records r LEFT JOIN consents c ON c.id = r.consent_id WHERE r.id = ?;
 
 -- name: RecordsBySubject
-SELECT id, subject_id, purpose, channel, ground, state, field_names, fields, policy_version, created_at, updated_at, destroyed_at
-FROM records WHERE subject_id = ? ORDER BY created_at, id;
+SELECT r.id, r.subject_id, r.purpose, r.channel, r.ground, r.consent_id, r.state, r.field_names, r.fields, r.policy_version,
+       r.created_at, r.updated_at, r.destroyed_at, COALESCE(c.state, ''), c.until_at
+FROM records r LEFT JOIN consents c ON c.id = r.consent_id WHERE r.subject_id = ? ORDER BY r.created_at, r.id;
 
 -- name: RecordUpdate
 UPDATE records SET field_names = ?, fields = ?, updated_at = ? WHERE id = ? AND state = 'active';
@@ -107,3 +110,43 @@ SELECT owner, wrapped FROM data_keys WHERE master_version < ? ORDER BY owner LIM
 
 -- name: DataKeyRewrap
 UPDATE data_keys SET master_version = ?, wrapped = ? WHERE owner = ? AND wrapped = ?;
+
+-- name: PolicyGet
+SELECT version, label, sha256, source, activated_at, activated_by FROM policies WHERE version = ?;
+
+-- name: ConsentInsert
+INSERT INTO consents (id, subject_id, state, purposes, fields, third_party, cross_border, publication, notify_transfers,
+                      account_bound, form, until_at, policy_version, content, given_at)
+VALUES (?, ?, 'given', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+
+-- name: ConsentGet
+SELECT id, subject_id, state, purposes, fields, third_party, cross_border, publication, notify_transfers,
+       account_bound, form, until_at, policy_version, content, given_at, ended_at
+FROM consents WHERE id = ?;
+
+-- name: ConsentsBySubject
+SELECT id, subject_id, state, purposes, fields, third_party, cross_border, publication, notify_transfers,
+       account_bound, form, until_at, policy_version, content, given_at, ended_at
+FROM consents WHERE subject_id = ? ORDER BY given_at, id;
+
+-- name: ConsentEnd
+UPDATE consents SET state = ?, ended_at = ? WHERE id = ? AND state = 'given';
+
+-- name: ConsentsForget
+UPDATE consents SET content = NULL WHERE subject_id = ?;
+
+-- name: ConsentEventInsert
+INSERT INTO consent_events (id, consent_id, kind, at, actor, reason, due_at, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?);
+
+-- name: ConsentEvents
+SELECT id, consent_id, kind, at, actor, reason, due_at, content FROM consent_events WHERE consent_id = ? ORDER BY at, id;
+
+-- name: ConsentEventsForget
+UPDATE consent_events SET content = NULL WHERE consent_id IN (SELECT id FROM consents WHERE subject_id = ?);
+
+-- name: DestructionEnqueue
+INSERT INTO destruction_queue (record_id, subject_id, reason, queued_at, due_at) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (record_id) DO NOTHING;
+
+-- name: DestructionQueue
+SELECT record_id, subject_id, reason, queued_at, due_at FROM destruction_queue ORDER BY queued_at, record_id LIMIT ?;
