@@ -135,6 +135,26 @@ func (v *Vault) RotateKeys(ctx context.Context, a Actor, progress func(done int)
 	}
 }
 
+// Resume makes the last activated policy the active one again, without a
+// new activation: for commands that act under the policy a server serves.
+func (v *Vault) Resume(ctx context.Context) (*Active, error) {
+	p, err := v.ActivePolicy(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var pv *store.PolicyVersion
+	err = v.store.Read(ctx, func(r *store.Reader) error {
+		pv, err = r.PolicyActive(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	a := &Active{Policy: p, Version: pv.Version, SHA256: pv.SHA256}
+	v.active.Store(a)
+	return a, nil
+}
+
 // ActivePolicy reads the last activated policy from the store.
 func (v *Vault) ActivePolicy(ctx context.Context) (*policy.Policy, error) {
 	var pv *store.PolicyVersion

@@ -3,6 +3,7 @@ package main_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -111,6 +112,8 @@ func TestAdministratorCommands(t *testing.T) {
 			if err != nil || resp.StatusCode != 201 {
 				t.Fatalf("create through the served API: %v %v", resp.Status, err)
 			}
+			var created struct{ Consent string }
+			json.NewDecoder(resp.Body).Decode(&created)
 			resp.Body.Close()
 			logs := stop()
 			for _, secret := range []string{"950312405675", "Айгерім", "Лифт"} {
@@ -119,7 +122,16 @@ func TestAdministratorCommands(t *testing.T) {
 				}
 			}
 
-			code, out, errs := run(t, dir, vars, "keys", "rotate")
+			// A withdrawal received on paper, recorded by the responsible person.
+			code, out, errs := run(t, dir, vars, "consent", "withdraw", created.Consent, "--purpose", "appeals", "--role", "responsible")
+			if code != 0 || !strings.Contains(out, `"kind": "withdrawn"`) || !strings.Contains(out, `"due":`) {
+				t.Fatalf("consent withdraw: %d %s %s", code, out, errs)
+			}
+			if code, _, errs := run(t, dir, vars, "consent", "withdraw", created.Consent, "--purpose", "appeals", "--role", "responsible"); code == 0 || !strings.Contains(errs, "already withdrawn") {
+				t.Fatalf("a second withdrawal: %d %s", code, errs)
+			}
+
+			code, out, errs = run(t, dir, vars, "keys", "rotate")
 			if code != 0 || !strings.Contains(out, "1 data keys now wrapped by master key 2") {
 				t.Fatalf("keys rotate: %d %s %s", code, out, errs)
 			}

@@ -38,7 +38,15 @@ func (g *Globals) open(ctx context.Context) (*instance, error) {
 	if err != nil {
 		return nil, err
 	}
+	cal, err := g.calendar()
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
 	v, err := vault.Open(ctx, s, ring)
+	if err == nil {
+		v.WithCalendar(cal)
+	}
 	if err != nil {
 		s.Close()
 		if errors.Is(err, store.ErrWrongKeys) {
