@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"net/http"
 	"sort"
+	"strings"
 )
 
 var docsPage = template.Must(template.New("docs").Parse(`<!doctype html>
@@ -39,7 +40,7 @@ func (s *Server) docs(w http.ResponseWriter, r *http.Request) {
 			if op.Summary == "" && op.Description == "" {
 				continue
 			}
-			ops = append(ops, docOp{Method: toUpper(m), Path: path, Summary: op.Summary, Description: op.Description})
+			ops = append(ops, docOp{Method: strings.ToUpper(m), Path: path, Summary: op.Summary, Description: op.Description})
 		}
 	}
 	sort.Slice(ops, func(i, j int) bool {
@@ -50,14 +51,4 @@ func (s *Server) docs(w http.ResponseWriter, r *http.Request) {
 	})
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	docsPage.Execute(w, map[string]any{"Title": doc.Info.Title, "Version": doc.Info.Version, "Description": doc.Info.Description, "Ops": ops})
-}
-
-func toUpper(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c >= 'a' && c <= 'z' {
-			b[i] = c - 32
-		}
-	}
-	return string(b)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/derbes/derbes/consent"
@@ -172,7 +173,11 @@ func (s *Server) getRecord(w http.ResponseWriter, r *http.Request, a vault.Actor
 	var fields []string
 	if f := r.URL.Query()["fields"]; len(f) > 0 {
 		for _, x := range f {
-			fields = append(fields, splitComma(x)...)
+			for _, name := range strings.Split(x, ",") {
+				if name != "" {
+					fields = append(fields, name)
+				}
+			}
 		}
 	}
 	rec, err := s.vault.GetRecord(r.Context(), a, r.PathValue("id"), purpose(r), fields)
@@ -272,18 +277,4 @@ func (s *Server) policy(w http.ResponseWriter, r *http.Request, a vault.Actor) {
 		return
 	}
 	writeJSON(w, http.StatusOK, PolicyOut{Version: act.Version, SHA256: act.SHA256, Policy: act.Policy})
-}
-
-func splitComma(s string) []string {
-	var out []string
-	start := 0
-	for i := 0; i <= len(s); i++ {
-		if i == len(s) || s[i] == ',' {
-			if i > start {
-				out = append(out, s[start:i])
-			}
-			start = i + 1
-		}
-	}
-	return out
 }

@@ -56,6 +56,7 @@ type Ring struct {
 	mu      sync.RWMutex
 	path    string // where it was loaded from; reloaded to learn new masters
 	masters map[uint32][]byte
+	made    map[uint32]time.Time // when each master key was created
 	current uint32
 	index   []byte
 	journal ed25519.PrivateKey
@@ -101,12 +102,13 @@ func fromFile(f file) (*Ring, error) {
 	if len(f.Masters) == 0 || len(f.Index) != 32 || len(f.Journal) != ed25519.SeedSize {
 		return nil, errors.New("keys: keyring is incomplete (needs master keys, an index key and a journal key)")
 	}
-	r := &Ring{masters: map[uint32][]byte{}, index: f.Index, journal: ed25519.NewKeyFromSeed(f.Journal), created: f.Created}
+	r := &Ring{masters: map[uint32][]byte{}, made: map[uint32]time.Time{}, index: f.Index, journal: ed25519.NewKeyFromSeed(f.Journal), created: f.Created}
 	for _, m := range f.Masters {
 		if len(m.Key) != 32 || m.Version == 0 {
 			return nil, fmt.Errorf("keys: master key %d is malformed", m.Version)
 		}
 		r.masters[m.Version] = m.Key
+		r.made[m.Version] = m.Created
 		r.current = max(r.current, m.Version)
 	}
 	return r, nil
@@ -153,7 +155,7 @@ func (r *Ring) Save(path string) error {
 	r.mu.RLock()
 	f := file{Format: 1, Created: r.created, Index: r.index, Journal: r.journal.Seed()}
 	for _, v := range r.versions() {
-		f.Masters = append(f.Masters, master{Version: v, Key: r.masters[v]})
+		f.Masters = append(f.Masters, master{Version: v, Key: r.masters[v], Created: r.made[v]})
 	}
 	r.mu.RUnlock()
 	b, err := json.MarshalIndent(f, "", "  ")
@@ -219,6 +221,7 @@ func (r *Ring) AddMaster() uint32 {
 	defer r.mu.Unlock()
 	r.current++
 	r.masters[r.current] = random(32)
+	r.made[r.current] = time.Now().UTC()
 	return r.current
 }
 
@@ -243,7 +246,7 @@ func (r *Ring) master(v uint32) ([]byte, error) {
 	defer r.mu.Unlock()
 	for ver, key := range fresh.masters {
 		if _, have := r.masters[ver]; !have {
-			r.masters[ver] = key
+			r.masters[ver], r.made[ver] = key, fresh.made[ver]
 		}
 	}
 	r.current = max(r.current, fresh.current)
