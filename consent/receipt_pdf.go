@@ -259,8 +259,10 @@ func (r *Receipt) PDF(lang string) ([]byte, error) {
 	footer := []mcore.Row{
 		mline.NewRow(2, mprops.Line{Color: receiptRule, Thickness: 0.2, OffsetPercent: 40, SizePercent: 100}),
 		mrow.New().Add(
-			mtext.NewCol(receiptGrid*3/4, p.t("footer"), mprops.Text{Size: receiptFooterSize, Color: receiptGrey, VerticalPadding: receiptLinePad}),
-			mtext.NewCol(receiptGrid/4, r.ReceiptID, mprops.Text{Size: receiptFooterSize, Color: receiptGrey, Align: malign.Right}),
+			// 15 of 24 columns for the footer text, 9 for the receipt id (a
+			// UUID needs about 52 mm at this size).
+			mtext.NewCol(15, p.t("footer"), mprops.Text{Size: receiptFooterSize, Color: receiptGrey, VerticalPadding: receiptLinePad}),
+			mtext.NewCol(receiptGrid-15, r.ReceiptID, mprops.Text{Size: receiptFooterSize, Color: receiptGrey, Align: malign.Right}),
 		),
 	}
 	if p.err != nil {

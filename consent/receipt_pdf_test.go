@@ -44,8 +44,8 @@ func typicalReceipt() *consent.Receipt {
 	at := time.Date(2026, 3, 20, 4, 30, 0, 0, time.UTC)
 	return &consent.Receipt{
 		Schema:    "derbes-consent-receipt/1",
-		ReceiptID: "rcpt_01JQ7Z3M4K8W2X5Y6Z7A8B9C0D",
-		ConsentID: "cns_01JQ7Z3M4K8W2X5Y6Z7A8B9C0E",
+		ReceiptID: "01960b8e-5a2c-7d41-9b7e-3f2a1c0d9e84",
+		ConsentID: "01960b8e-47f1-7c3a-8d2e-6b5a4c3d2e1f",
 		Event:     consent.Given,
 		EventTime: at,
 		Operator: consent.ReceiptOperator{
@@ -60,7 +60,7 @@ func typicalReceipt() *consent.Receipt {
 			Contact:     "dpo@monitoring.astana.kz, +7 7172 55 00 00",
 		},
 		Subject: consent.ReceiptSubject{
-			ID:             "sub_01JQ7Z3M4K8W2X5Y6Z7A8B9C0F",
+			ID:             "01960b7f-0e9d-7b2c-a1f0-9e8d7c6b5a49",
 			FullName:       kkSubject,
 			Representative: kkRepresentative,
 			Authority:      "Сенімхат № 2026-0412, 12.03.2026, нотариус А. Тоқтарова",
@@ -169,6 +169,9 @@ func TestReceiptPDF(t *testing.T) {
 			},
 		},
 	}
+	// pdftotext -layout prints a label that wraps in the label column on
+	// two lines, beside its value: the strings wanted are those that fit
+	// on one line.
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -327,6 +327,8 @@ type WithdrawResult struct {
 	// Queued are the records that rest on no other ground and wait for
 	// destruction.
 	Queued []string `json:"queued_for_destruction,omitempty"`
+	// Warning says why Due is missing or unconfirmed.
+	Warning string `json:"warning,omitempty"`
 }
 
 // WithdrawConsent withdraws a consent, or records a reasoned refusal.
@@ -392,6 +394,7 @@ func (v *Vault) withdraw(ctx context.Context, tx *store.Tx, a Actor, c *store.Co
 	act := v.active.Load()
 	d := map[string]any{"role": a.Role, "consent": c.ID, "reason": w.Reason}
 	due, err := v.cal.AddWorkingDays(now, act.EffectiveDeadlines().Withdrawal)
+	warning := ""
 	switch {
 	case err == nil:
 		ev.Due = &due
@@ -399,10 +402,12 @@ func (v *Vault) withdraw(ctx context.Context, tx *store.Tx, a Actor, c *store.Co
 	case calendar.IsWarning(err):
 		ev.Due = &due
 		d["due"], d["calendar"] = due.Format(time.DateOnly), "unconfirmed-year"
+		warning = "the deadline was counted on a calendar year not yet confirmed by the yearly order: " + err.Error()
 	default:
 		// Never refuse a withdrawal for want of a calendar year: record it,
 		// and say loudly that its deadline could not be counted.
 		d["calendar"] = "year-missing"
+		warning = "the deadline of Art. 8 p.7 could not be counted: " + err.Error() + "; load the year with --calendar-dir"
 	}
 	ev.Kind, ev.Reason = consent.Withdrawn, w.Reason
 	if err := tx.ConsentEnd(ctx, c.ID, store.ConsentWithdrawn, now); err != nil {
@@ -415,7 +420,7 @@ func (v *Vault) withdraw(ctx context.Context, tx *store.Tx, a Actor, c *store.Co
 	if err != nil {
 		return nil, err
 	}
-	res := &WithdrawResult{Event: ev.ID, Kind: ev.Kind, Due: ev.Due}
+	res := &WithdrawResult{Event: ev.ID, Kind: ev.Kind, Due: ev.Due, Warning: warning}
 	for _, r := range recs {
 		if r.ConsentID == c.ID && r.State != store.Destroyed {
 			if err := tx.DestructionEnqueue(ctx, r.ID, r.SubjectID, "consent-withdrawn", now, ev.Due); err != nil {
