@@ -1,6 +1,7 @@
 package consent
 
 import (
+	"bytes"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -162,9 +163,12 @@ func (r *Receipt) PDF(lang string) ([]byte, error) {
 	p := &receiptPrinter{lang: lang}
 	title := p.t("title." + r.Event)
 
+	// Each render gets its own copy of the fonts: gofpdf writes into the
+	// bytes it is given (it pads tables in place while subsetting), which
+	// would race between concurrent renders on the shared embedded slices.
 	fonts, err := mrepository.New().
-		AddUTF8FontFromBytes(receiptFont, mfontstyle.Normal, dejaVuSans).
-		AddUTF8FontFromBytes(receiptFont, mfontstyle.Bold, dejaVuSansBold).
+		AddUTF8FontFromBytes(receiptFont, mfontstyle.Normal, bytes.Clone(dejaVuSans)).
+		AddUTF8FontFromBytes(receiptFont, mfontstyle.Bold, bytes.Clone(dejaVuSansBold)).
 		Load()
 	if err != nil {
 		return nil, fmt.Errorf("consent: receipt fonts: %w", err)

@@ -202,3 +202,30 @@ func TestDeletingTheAccountWithdrawsExactlyTheConsentsBoundToIt(t *testing.T) {
 		}
 	})
 }
+
+// Late in the year a withdrawal's deadline reaches a year the operator has
+// not loaded yet: it is counted on the rules and says it is unconfirmed,
+// never silently on weekends alone.
+func TestAWithdrawalDeadlineInAnUnconfirmedYearSaysSo(t *testing.T) {
+	each(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		sid, _, err := split(b.vault.CreateSubject(ctx, app, newAppeal()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs, _ := b.vault.Consents(ctx, app, sid, "appeals")
+		b.vault.SetClock(func() time.Time { return time.Date(2026, 12, 20, 10, 0, 0, 0, time.UTC) })
+		res, err := b.vault.WithdrawConsent(ctx, app, cs[0].ID, "appeals", vault.Withdrawal{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Due == nil || res.Due.Year() != 2027 || !strings.Contains(res.Warning, "2027") {
+			t.Fatalf("due %v, warning %q", res.Due, res.Warning)
+		}
+		for _, e := range journalOf(t, b) {
+			if e.Action == "consent.withdraw" && !strings.Contains(e.Detail, "unconfirmed-year") {
+				t.Fatalf("the journal does not say the year is unconfirmed: %s", e.Detail)
+			}
+		}
+	})
+}

@@ -45,7 +45,7 @@ func (g *Globals) open(ctx context.Context) (*instance, error) {
 	}
 	v, err := vault.Open(ctx, s, ring)
 	if err == nil {
-		v.WithCalendar(cal)
+		v.WithCalendar(cal.Lenient())
 	}
 	if err != nil {
 		s.Close()
