@@ -105,27 +105,14 @@ func (s *Server) accountDeleted(w http.ResponseWriter, r *http.Request, a vault.
 // receipt answers JSON, or a PDF when format=pdf or the client accepts
 // application/pdf (and not JSON first); lang picks the PDF's language.
 func (s *Server) receipt(w http.ResponseWriter, r *http.Request, a vault.Actor) {
-	q := r.URL.Query()
-	format := q.Get("format")
-	if format == "" {
-		format = "json"
-		if acc := r.Header.Get("Accept"); strings.Contains(acc, "application/pdf") && !strings.Contains(acc, "application/json") {
-			format = "pdf"
-		}
+	format, lang, ok := s.formatAndLang(w, r)
+	if !ok {
+		return
 	}
-	lang := q.Get("lang")
 	if lang == "" {
 		lang = "kk"
 	}
-	if format != "json" && format != "pdf" {
-		s.fail(w, r, badRequest("invalid-parameter", "format", "format is json or pdf"))
-		return
-	}
-	if lang != "kk" && lang != "ru" && lang != "en" {
-		s.fail(w, r, badRequest("invalid-parameter", "lang", "lang is kk, ru or en"))
-		return
-	}
-	rec, err := s.vault.Receipt(r.Context(), a, r.PathValue("id"), q.Get("event"), purpose(r))
+	rec, err := s.vault.Receipt(r.Context(), a, r.PathValue("id"), r.URL.Query().Get("event"), purpose(r))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -139,8 +126,34 @@ func (s *Server) receipt(w http.ResponseWriter, r *http.Request, a vault.Actor) 
 		s.fail(w, r, err)
 		return
 	}
+	writePDF(w, "consent-"+rec.ConsentID+"-"+lang+".pdf", pdf)
+}
+
+// formatAndLang reads format (json or pdf; by default JSON unless the
+// client accepts only PDF) and lang (kk, ru, en or empty).
+func (s *Server) formatAndLang(w http.ResponseWriter, r *http.Request) (format, lang string, ok bool) {
+	q := r.URL.Query()
+	format, lang = q.Get("format"), q.Get("lang")
+	if format == "" {
+		format = "json"
+		if acc := r.Header.Get("Accept"); strings.Contains(acc, "application/pdf") && !strings.Contains(acc, "application/json") {
+			format = "pdf"
+		}
+	}
+	if format != "json" && format != "pdf" {
+		s.fail(w, r, badRequest("invalid-parameter", "format", "format is json or pdf"))
+		return "", "", false
+	}
+	if lang != "" && lang != "kk" && lang != "ru" && lang != "en" {
+		s.fail(w, r, badRequest("invalid-parameter", "lang", "lang is kk, ru or en"))
+		return "", "", false
+	}
+	return format, lang, true
+}
+
+func writePDF(w http.ResponseWriter, filename string, pdf []byte) {
 	w.Header().Set("Content-Type", "application/pdf")
-	w.Header().Set("Content-Disposition", `inline; filename="consent-`+rec.ConsentID+`-`+lang+`.pdf"`)
+	w.Header().Set("Content-Disposition", `inline; filename="`+filename+`"`)
 	w.Header().Set("Cache-Control", "no-store")
 	w.Write(pdf)
 }

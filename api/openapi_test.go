@@ -2,20 +2,27 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"io"
 	"maps"
+	"mime"
+	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/derbes/derbes/api"
+	"github.com/derbes/derbes/consent"
 	"github.com/derbes/derbes/journal"
+	"github.com/derbes/derbes/policy"
 	"github.com/derbes/derbes/vault"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
@@ -219,9 +226,12 @@ func problemCodes(t *testing.T) map[string]bool {
 		regexp.MustCompile(`\bbadRequest\(\s*"([a-z0-9-]+)"`),
 		regexp.MustCompile(`\bwriteProblem\([^,]+,[^,]+,\s*"([a-z0-9-]+)"`),
 		regexp.MustCompile(`\bhttpError\{[^,]+,\s*"([a-z0-9-]+)"`),
+		// consent.Check's refusals, which the vault answers as 422 problems
+		// with their own code.
+		regexp.MustCompile(`\binvalid\(\s*"([a-z0-9-]+)"`),
 	}
 	codes := map[string]bool{}
-	for _, dir := range []string{"../vault", "."} {
+	for _, dir := range []string{"../vault", ".", "../consent"} {
 		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
 		if err != nil {
 			t.Fatal(err)
@@ -241,7 +251,7 @@ func problemCodes(t *testing.T) map[string]bool {
 			}
 		}
 	}
-	for _, c := range []string{"not-found", "destroyed", "purpose-required", "unauthenticated", "malformed-json"} {
+	for _, c := range []string{"not-found", "destroyed", "purpose-required", "unauthenticated", "malformed-json", "evidence-required", "ground-withdrawn"} {
 		if !codes[c] {
 			t.Fatalf("problem code %q not found in the sources; have the calls changed form?", c)
 		}
@@ -341,11 +351,19 @@ func TestOpenAPISchemas(t *testing.T) {
 
 	// Request bodies: what the API takes passes, unknown members do not.
 	rec := api.RecordIn{Purpose: "appeals", Channel: "call-109", Fields: map[string]string{"full_name": "A B"}}
+	given := consent.Request{SubjectName: "A B", Representative: &consent.Representative{FullName: "C D", Authority: "power of attorney 12"},
+		Purposes: []string{"appeals"}, Fields: []string{"full_name"}, Until: "2027-12-31", ThirdParty: true, AccountBound: true,
+		OtherConditions: "none", Form: consent.Form{Kind: consent.FormWebsite, Page: "https://example.kz/appeal", ClientIP: "192.0.2.1"}}
+	named := rec
+	named.Consent = "0190c9a4-6f1e-7c3a-9b2d-5e8f1a2b3c4f"
 	good := map[string]any{
-		"SubjectIn": api.SubjectIn{Category: "applicant", Purpose: "appeals", Identifiers: map[string]string{"iin": "900101300126"}, Record: &rec},
-		"RecordIn":  rec,
-		"UpdateIn":  map[string]any{"fields": map[string]any{"phone": "+77071234567", "address": nil}},
-		"DestroyIn": api.DestroyIn{Reason: "subject-request", Purpose: "appeals"},
+		"SubjectIn":        api.SubjectIn{Category: "applicant", Purpose: "appeals", Identifiers: map[string]string{"iin": "900101300126"}, Consent: &given, Record: &rec},
+		"RecordIn":         named,
+		"UpdateIn":         map[string]any{"fields": map[string]any{"phone": "+77071234567", "address": nil}},
+		"DestroyIn":        api.DestroyIn{Reason: "subject-request", Purpose: "appeals"},
+		"ConsentIn":        given,
+		"WithdrawIn":       api.WithdrawIn{Purpose: "appeals", Reason: "subject-request"},
+		"AccountDeletedIn": api.AccountDeletedIn{Purpose: "appeals"},
 	}
 	for name, v := range good {
 		if err := validate(t, schemas[name], v); err != nil {
@@ -361,6 +379,42 @@ func TestOpenAPISchemas(t *testing.T) {
 	}
 	if err := validate(t, schemas["SubjectIn"], map[string]any{"category": "a", "purpose": "b", "identifiers": map[string]string{"passport": "x"}}); err == nil {
 		t.Error("SubjectIn: an identifier other than iin, phone, email passes")
+	}
+	if err := validate(t, schemas["WithdrawIn"], api.WithdrawIn{Purpose: "appeals", Refusal: &api.RefusalIn{Reason: "obligation-unfulfilled", Basis: "the appeal is open"}}); err != nil {
+		t.Errorf("WithdrawIn: a refusal is refused: %v", err)
+	}
+	// The consent's form needs its evidence, as consent.Check does.
+	for _, f := range []consent.Form{
+		{Kind: consent.FormWritten, Reference: "form 12"},
+		{Kind: consent.FormWebsite},
+		{Kind: consent.FormElectronic},
+		{Kind: consent.FormOther, Reference: ""},
+		{Kind: "oral", Reference: "x"},
+		{Kind: consent.FormWritten, Reference: "form 12", DocumentSHA256: "abc"},
+	} {
+		bad := given
+		bad.Form = f
+		if err := validate(t, schemas["ConsentIn"], bad); err == nil {
+			t.Errorf("ConsentIn: form %+v passes", f)
+		}
+		if _, err := consent.Check(testPolicy(t), "applicant", bad, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)); err == nil {
+			t.Errorf("consent.Check accepts form %+v, which the schema refuses", f)
+		}
+	}
+	for _, f := range []consent.Form{
+		{Kind: consent.FormWritten, Reference: "form 12", DocumentSHA256: strings.Repeat("AB", 32)},
+		{Kind: consent.FormStateService, Reference: "egov 77"},
+		{Kind: consent.FormElectronic, Reference: "doc 5"},
+		{Kind: consent.FormOther, Reference: "call recording"},
+	} {
+		ok := given
+		ok.Form = f
+		if err := validate(t, schemas["ConsentIn"], ok); err != nil {
+			t.Errorf("ConsentIn: form %+v is refused: %v", f, err)
+		}
+		if _, err := consent.Check(testPolicy(t), "applicant", ok, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)); err != nil {
+			t.Errorf("consent.Check refuses form %+v, which the schema accepts: %v", f, err)
+		}
 	}
 
 	// Responses: what the server sends passes its schema.
@@ -378,6 +432,31 @@ func TestOpenAPISchemas(t *testing.T) {
 		"PolicyOut":   map[string]any{"version": 1, "sha256": strings.Repeat("ab", 32), "policy": map[string]any{"derbes": 1}},
 		"Problem":     api.Problem{Type: api.ProblemType("not-found"), Title: "Not Found", Status: 404, Detail: "no such subject or record"},
 	}
+	until, due := now.AddDate(1, 0, 0), now.AddDate(0, 0, 21)
+	c := &vault.Consent{ID: id2, Subject: id1, State: "withdrawn", Purposes: []string{"appeals"}, Fields: []string{"full_name"}, Until: &until,
+		ThirdParty: true, AccountBound: true, Form: "website", PolicyVersion: 1, GivenAt: now, EndedAt: &due,
+		Content: consent.Content{SubjectName: "A B", Page: "https://example.kz", ClientIPHash: "0a0b"},
+		Events: []vault.ConsentEvent{{ID: id1, Kind: "given", At: now, Actor: "apikey:0f3a9c1d2e4b"},
+			{ID: id2, Kind: "withdrawn", At: now, Actor: "cli", Reason: "subject-request", Due: &due},
+			{ID: id2, Kind: "withdrawal-refused", At: now, Actor: "cli", Reason: "contradicts-law", Basis: "Law X"}}}
+	wr := &vault.WithdrawResult{Event: id1, Kind: "withdrawn", Due: &due, Queued: []string{id2}}
+	responses["Created (consent)"] = api.Created{Subject: id1, Record: id2, Consent: id1}
+	responses["Record (consent)"] = &vault.Record{ID: id2, Subject: id1, Purpose: "appeals", Channel: "call-109", Ground: "consent", Consent: id1, State: "active",
+		Fields: map[string]string{}, PolicyVersion: 1, CreatedAt: now, UpdatedAt: now}
+	responses["ConsentCreated"] = api.ConsentCreated{Consent: id1}
+	responses["Consent"] = c
+	responses["Consents"] = api.Consents{Consents: []*vault.Consent{c}}
+	responses["Consents (none)"] = api.Consents{Consents: []*vault.Consent{}}
+	responses["WithdrawResult"] = wr
+	responses["WithdrawResult (refusal)"] = &vault.WithdrawResult{Event: id1, Kind: "withdrawal-refused"}
+	responses["Withdrawals"] = api.Withdrawals{Withdrawn: []*vault.WithdrawResult{wr}}
+	title := policy.Text{KK: "а", RU: "б", EN: "c"}
+	responses["Receipt"] = &consent.Receipt{Schema: "derbes-consent-receipt/1", ReceiptID: id1, ConsentID: id2, Event: "withdrawn", EventTime: now,
+		Operator: consent.ReceiptOperator{Name: title, BIN: "040540123456", Responsible: "R P", Contact: "dpo@example.kz"},
+		Subject:  consent.ReceiptSubject{ID: id1, FullName: "A B", Representative: "C D", Authority: "power of attorney"},
+		Purposes: []consent.ReceiptItem{{ID: "appeals", Title: title}}, Data: []consent.ReceiptItem{{ID: "full_name", Title: title}},
+		Until: &until, ThirdPartyTransfer: true, Form: consent.ReceiptForm{Kind: "written", Reference: "r", DocumentSHA256: strings.Repeat("ab", 32), At: now},
+		Notice: consent.ReceiptNotice{PolicyVersion: 1, PolicyLabel: "1"}, Withdrawal: &consent.ReceiptWithdrawal{Due: &due, Reason: "subject-request"}}
 	destroyed := now.Add(time.Hour)
 	responses["Subject (destroyed)"] = &vault.Subject{ID: id1, Category: "applicant", State: "destroyed", CreatedAt: now, DestroyedAt: &destroyed}
 	for name, v := range responses {
@@ -408,9 +487,35 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"Entry":       journal.Entry{},
 		"PolicyOut":   api.PolicyOut{},
 		"Problem":     api.Problem{},
+
+		"ConsentIn":         consent.Request{},
+		"Representative":    consent.Representative{},
+		"ConsentForm":       consent.Form{},
+		"ConsentCreated":    api.ConsentCreated{},
+		"Consents":          api.Consents{},
+		"Consent":           vault.Consent{},
+		"ConsentContent":    consent.Content{},
+		"ConsentEvent":      vault.ConsentEvent{},
+		"WithdrawIn":        api.WithdrawIn{},
+		"RefusalIn":         api.RefusalIn{},
+		"WithdrawResult":    vault.WithdrawResult{},
+		"Withdrawals":       api.Withdrawals{},
+		"AccountDeletedIn":  api.AccountDeletedIn{},
+		"Receipt":           consent.Receipt{},
+		"ReceiptOperator":   consent.ReceiptOperator{},
+		"ReceiptSubject":    consent.ReceiptSubject{},
+		"ReceiptItem":       consent.ReceiptItem{},
+		"ReceiptForm":       consent.ReceiptForm{},
+		"ReceiptNotice":     consent.ReceiptNotice{},
+		"ReceiptWithdrawal": consent.ReceiptWithdrawal{},
+		"Text":              policy.Text{},
 	}
 	for name, v := range types {
 		var s struct{ Properties map[string]any }
+		if _, ok := doc.Components.Schemas[name]; !ok {
+			t.Errorf("no schema %s", name)
+			continue
+		}
 		if err := json.Unmarshal(doc.Components.Schemas[name], &s); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -439,4 +544,282 @@ func jsonNames(t reflect.Type) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+func testPolicy(t *testing.T) *policy.Policy {
+	t.Helper()
+	src, err := os.ReadFile("../policy/testdata/minimal.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := policy.Parse("minimal.yaml", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// described is what openapi.json says of one operation's answers.
+type described struct {
+	doc     openapiDoc
+	schemas map[string]*jsonschema.Schema
+}
+
+// operation finds the operation that answers method and path (without its
+// query).
+func (d described) operation(t *testing.T, method, path string) (string, operation) {
+	t.Helper()
+	for tmpl, item := range d.doc.Paths {
+		re := regexp.MustCompile("^" + regexp.MustCompile(`\\\{[^}]+\\\}`).ReplaceAllString(regexp.QuoteMeta(tmpl), `[^/]+`) + "$")
+		if op, ok := item[strings.ToLower(method)]; ok && re.MatchString(path) {
+			return strings.ToUpper(method) + " " + tmpl, op
+		}
+	}
+	t.Fatalf("openapi.json describes no operation for %s %s", method, path)
+	return "", operation{}
+}
+
+// schemaOf returns the schema a $ref names.
+func (d described) schemaOf(t *testing.T, ref string) *jsonschema.Schema {
+	t.Helper()
+	name, ok := strings.CutPrefix(ref, "#/components/schemas/")
+	if !ok || d.schemas[name] == nil {
+		t.Fatalf("$ref %q names no schema", ref)
+	}
+	return d.schemas[name]
+}
+
+type describedResponse struct {
+	Description string `json:"description"`
+	Content     map[string]struct {
+		Schema struct {
+			Ref string `json:"$ref"`
+		} `json:"schema"`
+	} `json:"content"`
+}
+
+// exchange sends a request to the test server with key and checks the
+// answer against openapi.json: the request body passes its schema (when a
+// success is expected), the status is documented, a problem's code is
+// among those its status lists, and a JSON answer passes its schema. It
+// returns the status, the headers and the body.
+func (d described) exchange(t *testing.T, b *testBundle, key, method, path, purpose, accept string, in any) (int, http.Header, []byte) {
+	t.Helper()
+	route, op := d.operation(t, method, strings.SplitN(path, "?", 2)[0])
+	var body io.Reader
+	if in != nil {
+		raw, err := json.Marshal(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, b.srv.URL+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if purpose != "" {
+		req.Header.Set("X-Purpose", purpose)
+	}
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := strconv.Itoa(resp.StatusCode)
+	rawResp, ok := op.Responses[status]
+	if !ok {
+		t.Errorf("%s answered %s, which openapi.json does not document: %.300s", route, status, data)
+		return resp.StatusCode, resp.Header, data
+	}
+	var r describedResponse
+	if err := json.Unmarshal(rawResp, &r); err != nil {
+		t.Fatal(err)
+	}
+	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if resp.StatusCode < 300 && in != nil {
+		var rb struct {
+			Content map[string]struct {
+				Schema struct {
+					Ref string `json:"$ref"`
+				} `json:"schema"`
+			} `json:"content"`
+		}
+		json.Unmarshal(op.RequestBody, &rb)
+		if err := validate(t, d.schemaOf(t, rb.Content["application/json"].Schema.Ref), in); err != nil {
+			t.Errorf("%s: the request body, which the server took, does not pass its schema: %v", route, err)
+		}
+	}
+	if resp.StatusCode == http.StatusNoContent {
+		return resp.StatusCode, resp.Header, data
+	}
+	c, ok := r.Content[mt]
+	if !ok {
+		t.Errorf("%s %s: answered %s, which openapi.json does not document", route, status, mt)
+		return resp.StatusCode, resp.Header, data
+	}
+	switch mt {
+	case "application/problem+json":
+		var p api.Problem
+		json.Unmarshal(data, &p)
+		code := strings.TrimPrefix(p.Type, "urn:derbes:problem:")
+		_, list, _ := strings.Cut(r.Description, "Problem codes: ")
+		if !slices.Contains(strings.Split(strings.TrimSuffix(list, "."), ", "), code) {
+			t.Errorf("%s %s: answered problem %s, which the status's description does not list: %q", route, status, code, r.Description)
+		}
+	case "application/json":
+		var v any
+		if err := json.Unmarshal(data, &v); err != nil {
+			t.Fatalf("%s: %v", route, err)
+		}
+		if err := d.schemaOf(t, c.Schema.Ref).Validate(v); err != nil {
+			t.Errorf("%s %s: the answer does not pass its schema: %v\n%s", route, status, err, data)
+		}
+	case "application/pdf":
+		if !bytes.HasPrefix(data, []byte("%PDF-")) {
+			t.Errorf("%s: the PDF answer is not a PDF: %.40q", route, data)
+		}
+	}
+	return resp.StatusCode, resp.Header, data
+}
+
+// TestConsentAnswersFollowTheDescription takes a consent through its life
+// over HTTP and checks every answer against openapi.json.
+func TestConsentAnswersFollowTheDescription(t *testing.T) {
+	schemas := compileSchemas(t)
+	if t.Failed() {
+		return
+	}
+	d := described{doc: loadDoc(t), schemas: schemas}
+	each(t, func(t *testing.T, b *testBundle) {
+		ctx := context.Background()
+		key, _, err := b.keys.Create(ctx, "test", "app", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		call := func(method, path, purpose, accept string, in any, wantStatus int, wantCode string) []byte {
+			t.Helper()
+			status, _, data := d.exchange(t, b, key, method, path, purpose, accept, in)
+			if status != wantStatus {
+				t.Fatalf("%s %s: %d %s; want %d %s", method, path, status, data, wantStatus, wantCode)
+			}
+			if wantCode != "" && !bytes.Contains(data, []byte(`"urn:derbes:problem:`+wantCode+`"`)) {
+				t.Fatalf("%s %s: %s; want %s", method, path, data, wantCode)
+			}
+			return data
+		}
+		decode := func(data []byte, v any) {
+			t.Helper()
+			if err := json.Unmarshal(data, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+
+		// A subject with their consent and a record resting on it.
+		given := consent.Request{SubjectName: name, Purposes: []string{"appeals"}, Fields: []string{"iin", "full_name", "appeal_text"},
+			ThirdParty: true, Form: consent.Form{Kind: consent.FormOther, Reference: "call recording"}}
+		var created api.Created
+		decode(call("POST", "/v1/subjects", "", "", api.SubjectIn{Category: "applicant", Purpose: "appeals", Identifiers: map[string]string{"iin": iin},
+			Consent: &given, Record: &api.RecordIn{Channel: "call", Fields: map[string]string{"full_name": name, "appeal_text": text}}}, 201, ""), &created)
+		if created.Consent == "" || created.Record == "" {
+			t.Fatalf("created %+v", created)
+		}
+		sub, c1, r1 := created.Subject, created.Consent, created.Record
+
+		// A second consent, bound to the account, given on the site by a
+		// representative; a record naming it.
+		later := consent.Request{SubjectName: name, Representative: &consent.Representative{FullName: "Ата-ана", Authority: "birth certificate"},
+			Purposes: []string{"appeals"}, Fields: []string{"full_name", "address"}, Until: time.Now().AddDate(1, 0, 0).Format(time.DateOnly),
+			AccountBound: true, Form: consent.Form{Kind: consent.FormWebsite, Page: "https://example.kz/appeal", ClientIP: "192.0.2.7"}}
+		var cc api.ConsentCreated
+		decode(call("POST", "/v1/subjects/"+sub+"/consents", "", "", later, 201, ""), &cc)
+		c2 := cc.Consent
+		var r2 api.Created
+		decode(call("POST", "/v1/subjects/"+sub+"/records", "", "", api.RecordIn{Purpose: "appeals", Channel: "call", Consent: c2,
+			Fields: map[string]string{"address": "Астана"}}, 201, ""), &r2)
+		call("POST", "/v1/subjects/"+sub+"/records", "", "", api.RecordIn{Purpose: "appeals", Channel: "call", Consent: c2,
+			Fields: map[string]string{"phone": phone}}, 422, "consent-lacks-field")
+		bad := later
+		bad.Form = consent.Form{Kind: consent.FormWritten, Reference: "form 12"}
+		call("POST", "/v1/subjects/"+sub+"/consents", "", "", bad, 422, "evidence-required")
+
+		var list api.Consents
+		decode(call("GET", "/v1/subjects/"+sub+"/consents", "appeals", "", nil, 200, ""), &list)
+		if len(list.Consents) != 2 || list.Consents[0].ID != c1 || !list.Consents[1].AccountBound {
+			t.Fatalf("consents %+v", list.Consents)
+		}
+		givenEvent := list.Consents[0].Events[0].ID
+		var rec vault.Record
+		decode(call("GET", "/v1/records/"+r2.Record, "appeals", "", nil, 200, ""), &rec)
+		if rec.Consent != c2 {
+			t.Errorf("record rests on %q, want %q", rec.Consent, c2)
+		}
+
+		// A refusal, then the withdrawal.
+		var res vault.WithdrawResult
+		decode(call("POST", "/v1/consents/"+c1+"/withdraw", "", "", api.WithdrawIn{Purpose: "appeals",
+			Refusal: &api.RefusalIn{Reason: "obligation-unfulfilled", Basis: "the appeal is being answered"}}, 200, ""), &res)
+		if res.Kind != "withdrawal-refused" || res.Due != nil {
+			t.Errorf("refusal %+v", res)
+		}
+		call("POST", "/v1/consents/"+c1+"/withdraw", "", "", api.WithdrawIn{Purpose: "appeals", Refusal: &api.RefusalIn{Reason: "busy", Basis: "x"}}, 422, "invalid-reason")
+		decode(call("POST", "/v1/consents/"+c1+"/withdraw", "", "", api.WithdrawIn{Purpose: "appeals"}, 200, ""), &res)
+		if res.Kind != "withdrawn" || res.Due == nil || !slices.Equal(res.Queued, []string{r1}) {
+			t.Errorf("withdrawal %+v", res)
+		}
+		call("GET", "/v1/records/"+r1, "appeals", "", nil, 409, "ground-withdrawn")
+		call("PATCH", "/v1/records/"+r1, "appeals", "", api.UpdateIn{Fields: map[string]*string{"appeal_text": nil}}, 409, "ground-withdrawn")
+		call("POST", "/v1/consents/"+c1+"/withdraw", "", "", api.WithdrawIn{Purpose: "appeals"}, 409, "consent-not-in-force")
+		call("POST", "/v1/subjects/"+sub+"/records", "", "", api.RecordIn{Purpose: "appeals", Channel: "call", Consent: c1,
+			Fields: map[string]string{"full_name": name}}, 409, "consent-not-in-force")
+		call("POST", "/v1/consents/"+c1+"/withdraw", "", "", api.WithdrawIn{Purpose: "stats"}, 403, "purpose-mismatch")
+
+		// Deleting the account withdraws the account-bound consent only.
+		var wd api.Withdrawals
+		decode(call("POST", "/v1/subjects/"+sub+"/account-deleted", "", "", api.AccountDeletedIn{Purpose: "appeals"}, 200, ""), &wd)
+		if len(wd.Withdrawn) != 1 || !slices.Equal(wd.Withdrawn[0].Queued, []string{r2.Record}) {
+			t.Errorf("account deletion %+v", wd)
+		}
+		decode(call("POST", "/v1/subjects/"+sub+"/account-deleted", "", "", api.AccountDeletedIn{Purpose: "appeals"}, 200, ""), &wd)
+		if len(wd.Withdrawn) != 0 {
+			t.Errorf("a second account deletion withdrew %+v", wd)
+		}
+
+		// Receipts.
+		var receipt consent.Receipt
+		decode(call("GET", "/v1/consents/"+c1+"/receipt", "appeals", "", nil, 200, ""), &receipt)
+		if receipt.Event != "withdrawn" || receipt.Withdrawal == nil || receipt.Withdrawal.Due == nil {
+			t.Errorf("receipt %+v", receipt)
+		}
+		receipt = consent.Receipt{}
+		decode(call("GET", "/v1/consents/"+c1+"/receipt?event="+givenEvent, "appeals", "", nil, 200, ""), &receipt)
+		if receipt.Event != "given" || receipt.ReceiptID != givenEvent || receipt.Withdrawal != nil {
+			t.Errorf("receipt of the given event %+v", receipt)
+		}
+		call("GET", "/v1/consents/"+c2+"/receipt?format=pdf&lang=ru", "appeals", "", nil, 200, "")
+		_, h, _ := d.exchange(t, b, key, "GET", "/v1/consents/"+c2+"/receipt", "appeals", "application/pdf", nil)
+		if h.Get("Content-Type") != "application/pdf" || !strings.Contains(h.Get("Content-Disposition"), "consent-"+c2+"-kk.pdf") {
+			t.Errorf("Accept: application/pdf answered %v", h)
+		}
+		call("GET", "/v1/consents/"+c1+"/receipt?lang=de", "appeals", "", nil, 400, "invalid-parameter")
+		call("GET", "/v1/consents/"+c1+"/receipt?event="+c2, "appeals", "", nil, 404, "not-found")
+		call("GET", "/v1/consents/"+c1+"/receipt", "stats", "", nil, 403, "purpose-mismatch")
+
+		// After destruction.
+		call("DELETE", "/v1/subjects/"+sub+"?reason=subject-request", "appeals", "", nil, 204, "")
+		call("GET", "/v1/consents/"+c1+"/receipt", "appeals", "", nil, 410, "destroyed")
+		call("GET", "/v1/subjects/"+sub+"/consents", "appeals", "", nil, 410, "destroyed")
+		call("POST", "/v1/subjects/"+sub+"/consents", "", "", given, 410, "destroyed")
+	})
 }

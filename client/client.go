@@ -5,10 +5,20 @@
 // does not need derbes's own packages. docs/api.md describes the API.
 //
 // Every access to personal data declares its purpose: the purpose argument
-// of a method is sent as the X-Purpose header (for CreateSubject and
-// AddRecord it is the Purpose of the body) and must be a purpose of the
-// active policy that the API key's role serves. Every error the server
-// answers with is a *Problem; compare its Code, never its Detail:
+// of a method is sent as the X-Purpose header (for CreateSubject, AddRecord
+// and GiveConsent it is in the body: Purpose, or the consent's Purposes;
+// WithdrawConsent, RefuseWithdrawal and AccountDeleted send their purpose
+// argument in the body) and must be a purpose of the active policy that
+// the API key's role serves. Every error the server answers with is a
+// *Problem; compare its Code, never its Detail.
+//
+// A record on the consent ground rests on a consent of the subject, kept in
+// the server's consent ledger (Law 94-V Art. 8): send it with the subject
+// (SubjectIn.Consent) or record it first with GiveConsent. WithdrawConsent
+// stops the processing of the records that rest on it at once;
+// RefuseWithdrawal records a reasoned refusal instead; AccountDeleted
+// withdraws the consents bound to the subject's account. Receipt and
+// ReceiptPDF return the subject's receipt.
 //
 //	c := client.New("https://derbes.internal", os.Getenv("DERBES_API_KEY"),
 //		client.WithHTTPClient(&http.Client{Timeout: 10 * time.Second}))
@@ -17,6 +27,12 @@
 //		Category:    "applicant",
 //		Purpose:     "appeals",
 //		Identifiers: map[string]string{"iin": "900101300126"},
+//		Consent: &client.ConsentIn{
+//			SubjectName: "Айгерим Серикова",
+//			Purposes:    []string{"appeals"},
+//			Fields:      []string{"iin", "full_name", "phone"},
+//			Form:        client.ConsentForm{Kind: client.FormOther, Reference: "109 call recording"},
+//		},
 //		Record: &client.RecordIn{
 //			Channel: "call-109",
 //			Fields:  map[string]string{"full_name": "Айгерим Серикова", "phone": "+77071234567"},
@@ -272,6 +288,20 @@ func (c *Client) Ready(ctx context.Context) error {
 // do sends one request and decodes a successful answer into out (when not
 // nil); any other answer becomes a *Problem.
 func (c *Client) do(ctx context.Context, method, path string, q url.Values, purpose string, in, out any) error {
+	_, data, err := c.send(ctx, method, path, q, purpose, "application/json, application/problem+json", in)
+	if err != nil || out == nil {
+		return err
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("client: %s %s: decoding the answer: %w", method, path, err)
+	}
+	return nil
+}
+
+// send sends one request, with in (when not nil) as its JSON body, and
+// returns a successful answer and its body; any other answer becomes a
+// *Problem.
+func (c *Client) send(ctx context.Context, method, path string, q url.Values, purpose, accept string, in any) (*http.Response, []byte, error) {
 	u := c.base + path
 	if len(q) > 0 {
 		u += "?" + q.Encode()
@@ -280,18 +310,18 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, purp
 	if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {
-			return fmt.Errorf("client: %s %s: %w", method, path, err)
+			return nil, nil, fmt.Errorf("client: %s %s: %w", method, path, err)
 		}
 		body = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, body)
 	if err != nil {
-		return fmt.Errorf("client: %w", err)
+		return nil, nil, fmt.Errorf("client: %w", err)
 	}
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	req.Header.Set("Accept", "application/json, application/problem+json")
+	req.Header.Set("Accept", accept)
 	if c.key != "" {
 		req.Header.Set("Authorization", "Bearer "+c.key)
 	}
@@ -305,23 +335,17 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, purp
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return fmt.Errorf("client: %s %s: %w", method, path, err)
+		return nil, nil, fmt.Errorf("client: %s %s: %w", method, path, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
 	if err != nil {
-		return fmt.Errorf("client: %s %s: reading the answer: %w", method, path, err)
+		return nil, nil, fmt.Errorf("client: %s %s: reading the answer: %w", method, path, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return problemFrom(resp, data)
+		return nil, nil, problemFrom(resp, data)
 	}
-	if out == nil {
-		return nil
-	}
-	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("client: %s %s: decoding the answer: %w", method, path, err)
-	}
-	return nil
+	return resp, data, nil
 }
 
 // problemFrom turns an unexpected answer into a *Problem.

@@ -26,10 +26,18 @@ func Example() {
 	if len(ids) > 0 {
 		subject = ids[0]
 	} else {
+		// Appeals rest on consent: the caller's consent is recorded with
+		// them, with the call's recording as its evidence.
 		created, err := c.CreateSubject(ctx, client.SubjectIn{
 			Category:    "applicant",
 			Purpose:     "appeals",
 			Identifiers: map[string]string{"iin": "900101300126"},
+			Consent: &client.ConsentIn{
+				SubjectName: "Айгерим Серикова",
+				Purposes:    []string{"appeals"},
+				Fields:      []string{"iin", "full_name", "appeal_text"},
+				Form:        client.ConsentForm{Kind: client.FormOther, Reference: "109 call recording"},
+			},
 		})
 		if err != nil {
 			fmt.Println(err)
@@ -46,6 +54,11 @@ func Example() {
 	switch {
 	case errors.As(err, &p) && p.Code() == "field-not-allowed":
 		fmt.Printf("the policy does not allow collecting %s for appeals\n", p.Field)
+		return
+	case client.Code(err) == "consent-required" || client.Code(err) == "consent-lacks-field":
+		// A subject found by IIN may have no consent in force for this:
+		// ask for it, record it with c.GiveConsent, and try again.
+		fmt.Println("ask the caller for their consent first")
 		return
 	case err != nil:
 		fmt.Println(err)

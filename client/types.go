@@ -67,6 +67,12 @@ type RecordIn struct {
 	// Ground is the legal ground ("consent"); it may be left empty when the
 	// purpose rests on a single ground.
 	Ground string `json:"ground,omitempty"`
+	// Consent names the consent a record on the consent ground rests on: it
+	// must be in force and cover the purpose and every field. Empty lets the
+	// server pick the newest such consent of the subject. Leave it empty on
+	// other grounds, and in SubjectIn.Record (which rests on
+	// SubjectIn.Consent).
+	Consent string `json:"consent,omitempty"`
 	// Fields by their id in the policy. Values are strings whatever the
 	// field's type: dates as YYYY-MM-DD, booleans as "true" or "false".
 	Fields map[string]string `json:"fields"`
@@ -115,6 +121,8 @@ type Record struct {
 	Purpose string `json:"purpose"`
 	Channel string `json:"channel"`
 	Ground  string `json:"ground"`
+	// Consent is the consent a record on the consent ground rests on.
+	Consent string `json:"consent,omitempty"`
 	State   string `json:"state"`
 	// Fields the role sees (and asked for).
 	Fields map[string]string `json:"fields"`

@@ -34,6 +34,16 @@ type Policy struct {
 	Purposes          []Purpose `yaml:"purposes" json:"purposes"`
 	Roles             []Role    `yaml:"roles" json:"roles"`
 	Deadlines         Deadlines `yaml:"deadlines,omitempty" json:"deadlines"`
+	Requests          Requests  `yaml:"requests,omitempty" json:"requests"`
+}
+
+// Requests says how subjects' requests are received.
+type Requests struct {
+	// Identity lists the requisites a request must carry for the requester
+	// to be identified (full_name, iin, id_document, relationship,
+	// signature); a request without them gets a reasoned refusal.
+	Identity []string `yaml:"identity,omitempty" json:"identity,omitempty"`
+	Source   string   `yaml:"source,omitempty" json:"source,omitempty"`
 }
 
 // Text is a title or description in Kazakh, Russian and English.
@@ -209,12 +219,13 @@ const (
 	CanLookup  = "lookup"
 	CanUpdate  = "update"
 	CanDestroy = "destroy"
-	CanJournal = "journal"
-	CanAdmin   = "admin"
+	CanJournal  = "journal"
+	CanRequests = "requests"
+	CanAdmin    = "admin"
 )
 
 // RoleActions lists every action in the order the documentation shows.
-var RoleActions = []string{CanCollect, CanRead, CanLookup, CanUpdate, CanDestroy, CanJournal, CanAdmin}
+var RoleActions = []string{CanCollect, CanRead, CanLookup, CanUpdate, CanDestroy, CanJournal, CanRequests, CanAdmin}
 
 // Role is a staff duty or an application's role: the purposes it serves,
 // the fields it may see and the actions it may take.

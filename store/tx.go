@@ -292,6 +292,12 @@ func (t *Tx) RecordsBySubject(ctx context.Context, subject string) ([]*Record, e
 	return out, rows.Err()
 }
 
+// RecordCorrect replaces the encrypted fields of a record that is not
+// destroyed, on a subject's correction request.
+func (t *Tx) RecordCorrect(ctx context.Context, r *Record) error {
+	return t.execOne(ctx, "RecordCorrect", r.FieldNames, r.Fields, micros(r.UpdatedAt), r.ID)
+}
+
 // RecordUpdate replaces an active record's encrypted fields.
 func (t *Tx) RecordUpdate(ctx context.Context, r *Record) error {
 	return t.execOne(ctx, "RecordUpdate", r.FieldNames, r.Fields, micros(r.UpdatedAt), r.ID)

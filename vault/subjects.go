@@ -289,31 +289,40 @@ func (v *Vault) DestroySubject(ctx context.Context, a Actor, id, purpose, reason
 		return problem(Invalid, "invalid-reason", "reason", "reason is a short code such as purpose-achieved, subject-request, consent-withdrawn, unlawful")
 	}
 	err := v.store.Write(ctx, func(tx *store.Tx) error {
-		sub, err := tx.SubjectGet(ctx, id)
-		if err != nil {
-			return err
-		}
-		if sub.State == store.Destroyed {
-			return errGone
-		}
-		recs, err := tx.RecordsBySubject(ctx, id)
-		if err != nil {
-			return err
-		}
-		if err := tx.DataKeyDelete(ctx, id); err != nil {
-			return err
-		}
-		now := v.now()
-		if err := tx.SubjectDestroy(ctx, id, now); err != nil {
-			return err
-		}
-		return tx.JournalAppend(ctx, &journal.Entry{Actor: a.ID, Action: journal.SubjectDestroy, Purpose: purpose, Subject: id, Outcome: journal.OK,
-			Detail: detail(map[string]any{"role": a.Role, "reason": reasonCode(reason), "records": len(recs)})})
+		return v.destroySubject(ctx, tx, a, id, purpose, map[string]any{"reason": reason})
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return errNotFound
 	}
 	return err
+}
+
+// destroySubject destroys a subject inside tx: the data key first (after
+// which nothing of theirs opens), then ciphertexts and indexes, then the
+// journal entry with facts (never values).
+func (v *Vault) destroySubject(ctx context.Context, tx *store.Tx, a Actor, id, purpose string, facts map[string]any) error {
+	sub, err := tx.SubjectGet(ctx, id)
+	if err != nil {
+		return err
+	}
+	if sub.State == store.Destroyed {
+		return errGone
+	}
+	recs, err := tx.RecordsBySubject(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := tx.DataKeyDelete(ctx, id); err != nil {
+		return err
+	}
+	if err := tx.SubjectDestroy(ctx, id, v.now()); err != nil {
+		return err
+	}
+	d := map[string]any{"role": a.Role, "records": len(recs)}
+	for k, x := range facts {
+		d[k] = x
+	}
+	return tx.JournalAppend(ctx, &journal.Entry{Actor: a.ID, Action: journal.SubjectDestroy, Purpose: purpose, Subject: id, Outcome: journal.OK, Detail: detail(d)})
 }
 
 // reasonCode keeps only characters of a code: free text could carry

@@ -150,3 +150,37 @@ ON CONFLICT (record_id) DO NOTHING;
 
 -- name: DestructionQueue
 SELECT record_id, subject_id, reason, queued_at, due_at FROM destruction_queue ORDER BY queued_at, record_id LIMIT $1;
+
+-- name: RecordsSetState
+UPDATE records SET state = $1, updated_at = $2 WHERE subject_id = $3 AND state = $4;
+
+-- name: RequestInsert
+INSERT INTO requests (id, kind, state, subject_id, channel, representative, lang, received_at, clock_at, due_at, content, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12);
+
+-- name: RequestGet
+SELECT id, kind, state, outcome, subject_id, channel, representative, lang, received_at, clock_at, due_at, assignee, refusal,
+       content, answer, answered_at, updated_at
+FROM requests WHERE id = $1;
+
+-- name: RequestUpdate
+UPDATE requests SET state = $1, outcome = $2, subject_id = $3, clock_at = $4, due_at = $5, assignee = $6, refusal = $7, answer = $8,
+       answered_at = $9, updated_at = $10
+WHERE id = $11 AND updated_at = $12;
+
+-- name: RequestList
+-- Open requests first by due date (those the calendar could not count at
+-- the top), then answered ones; filters are off when their value is empty.
+SELECT id, kind, state, outcome, subject_id, channel, representative, lang, received_at, clock_at, due_at, assignee, refusal,
+       NULL, NULL, answered_at, updated_at
+FROM requests
+WHERE ($1 = '' OR state = $2)
+  AND ($3 = 0 OR (state <> 'answered' AND (due_at IS NULL OR due_at < $4)))
+  AND ($5 = '' OR assignee = $6)
+ORDER BY CASE WHEN state = 'answered' THEN 1 ELSE 0 END, COALESCE(due_at, 0), received_at, id
+LIMIT $7;
+
+-- name: RecordCorrect
+-- A correction on a subject's request: allowed on blocked records too, the
+-- request being the ground of the change.
+UPDATE records SET field_names = $1, fields = $2, updated_at = $3 WHERE id = $4 AND state <> 'destroyed';

@@ -150,3 +150,37 @@ ON CONFLICT (record_id) DO NOTHING;
 
 -- name: DestructionQueue
 SELECT record_id, subject_id, reason, queued_at, due_at FROM destruction_queue ORDER BY queued_at, record_id LIMIT ?;
+
+-- name: RecordsSetState
+UPDATE records SET state = ?, updated_at = ? WHERE subject_id = ? AND state = ?;
+
+-- name: RequestInsert
+INSERT INTO requests (id, kind, state, subject_id, channel, representative, lang, received_at, clock_at, due_at, content, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+
+-- name: RequestGet
+SELECT id, kind, state, outcome, subject_id, channel, representative, lang, received_at, clock_at, due_at, assignee, refusal,
+       content, answer, answered_at, updated_at
+FROM requests WHERE id = ?;
+
+-- name: RequestUpdate
+UPDATE requests SET state = ?, outcome = ?, subject_id = ?, clock_at = ?, due_at = ?, assignee = ?, refusal = ?, answer = ?,
+       answered_at = ?, updated_at = ?
+WHERE id = ? AND updated_at = ?;
+
+-- name: RequestList
+-- Open requests first by due date (those the calendar could not count at
+-- the top), then answered ones; filters are off when their value is empty.
+SELECT id, kind, state, outcome, subject_id, channel, representative, lang, received_at, clock_at, due_at, assignee, refusal,
+       NULL, NULL, answered_at, updated_at
+FROM requests
+WHERE (? = '' OR state = ?)
+  AND (? = 0 OR (state <> 'answered' AND (due_at IS NULL OR due_at < ?)))
+  AND (? = '' OR assignee = ?)
+ORDER BY CASE WHEN state = 'answered' THEN 1 ELSE 0 END, COALESCE(due_at, 0), received_at, id
+LIMIT ?;
+
+-- name: RecordCorrect
+-- A correction on a subject's request: allowed on blocked records too, the
+-- request being the ground of the change.
+UPDATE records SET field_names = ?, fields = ?, updated_at = ? WHERE id = ? AND state <> 'destroyed';
