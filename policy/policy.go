@@ -214,11 +214,11 @@ type Retention struct {
 
 // Actions a role may take besides reading.
 const (
-	CanCollect = "collect"
-	CanRead    = "read"
-	CanLookup  = "lookup"
-	CanUpdate  = "update"
-	CanDestroy = "destroy"
+	CanCollect  = "collect"
+	CanRead     = "read"
+	CanLookup   = "lookup"
+	CanUpdate   = "update"
+	CanDestroy  = "destroy"
 	CanJournal  = "journal"
 	CanRequests = "requests"
 	CanAdmin    = "admin"

@@ -261,4 +261,3 @@ func TestOverdueRequestsComeFirst(t *testing.T) {
 		}
 	})
 }
-
