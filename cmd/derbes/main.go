@@ -42,6 +42,7 @@ type CLI struct {
 	Keys     KeysCmd     `cmd:"" help:"Create or rotate keys."`
 	APIKeys  APIKeysCmd  `cmd:"" name:"apikeys" help:"Issue, list and revoke API keys."`
 	Consent  ConsentCmd  `cmd:"" help:"Record withdrawals of consent and reasoned refusals."`
+	Requests RequestsCmd `cmd:"" help:"Subjects' requests: the responsible person's lists."`
 	Calendar CalendarCmd `cmd:"" help:"Show the working-day calendar."`
 	Bench    BenchCmd    `cmd:"" help:"Measure derbes on this machine (in a scratch store)."`
 	Version  VersionCmd  `cmd:"" help:"Print the version."`

@@ -131,6 +131,29 @@ func TestAdministratorCommands(t *testing.T) {
 				t.Fatalf("a second withdrawal: %d %s", code, errs)
 			}
 
+			// A subject's request, and the responsible person's morning list
+			// today and a month later, when it is overdue.
+			base, stop = serve(t, dir, vars, "serve", "--policy", policyFile)
+			req, _ = http.NewRequest("POST", base+"/v1/requests", strings.NewReader(`{"kind":"information","channel":"letter","requester":{"full_name":"Айгерім Тестқызы"},"identity":{"full_name":"Айгерім Тестқызы","signature":true}}`))
+			req.Header.Set("Authorization", "Bearer "+key)
+			resp, err = http.DefaultClient.Do(req)
+			if err != nil || resp.StatusCode != 201 {
+				t.Fatalf("a request through the served API: %v %v", resp.Status, err)
+			}
+			var submitted struct{ ID string }
+			json.NewDecoder(resp.Body).Decode(&submitted)
+			resp.Body.Close()
+			stop()
+			code, out, errs = run(t, dir, vars, "requests", "due", "--role", "responsible")
+			if code != 0 || !strings.Contains(out, "OVERDUE (0)") || !strings.Contains(out, submitted.ID) {
+				t.Fatalf("requests due today: %d\n%s%s", code, out, errs)
+			}
+			later := time.Now().AddDate(0, 1, 0).Format(time.RFC3339)
+			code, out, _ = run(t, dir, vars, "requests", "due", "--role", "responsible", "--at", later)
+			if code != 3 || !strings.Contains(out, "OVERDUE (1)\n  "+submitted.ID) {
+				t.Fatalf("requests due a month later: exit %d\n%s", code, out)
+			}
+
 			code, out, errs = run(t, dir, vars, "keys", "rotate")
 			if code != 0 || !strings.Contains(out, "1 data keys now wrapped by master key 2") {
 				t.Fatalf("keys rotate: %d %s %s", code, out, errs)
