@@ -163,13 +163,13 @@ func TestEachLintFindingIsReportedAtItsNode(t *testing.T) {
 			[]string{"{id: address, type: address,", "{id: address, type: address, access: public,"},
 			"applicant: [iin, full_name, phone, email, ", warnSev, "Art. 7 p.6, Art. 15", "publicly available"},
 		{"a purpose whose records no role may correct",
-			[]string{"can: [collect, read, lookup, update, destroy, journal, requests]", "can: [collect, read, lookup, destroy, journal]"},
+			[]string{"can: [collect, read, lookup, update, destroy, journal, requests, transfer]", "can: [collect, read, lookup, destroy, journal]"},
 			"  - id: ", warnSev, "Art. 25 p.2 sp.8", `purpose "appeals" may update`},
 		{"a purpose whose records no role may destroy",
-			[]string{"can: [collect, read, lookup, update, destroy, journal, requests]", "can: [collect, read, lookup, update, journal]"},
+			[]string{"can: [collect, read, lookup, update, destroy, journal, requests, transfer]", "can: [collect, read, lookup, update, journal]"},
 			"  - id: ", warnSev, "Art. 25 p.2 sp.8", `purpose "appeals" may destroy`},
 		{"roles that destroy while nobody reads the journal",
-			[]string{"can: [collect, read, lookup, update, destroy, journal, requests]", "can: [collect, read, lookup, update, destroy]"},
+			[]string{"can: [collect, read, lookup, update, destroy, journal, requests, transfer]", "can: [collect, read, lookup, update, destroy]"},
 			"then: depersonalise}\n", warnSev, "Art. 22", "no role may read the journal"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

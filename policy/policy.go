@@ -221,11 +221,12 @@ const (
 	CanDestroy  = "destroy"
 	CanJournal  = "journal"
 	CanRequests = "requests"
+	CanTransfer = "transfer"
 	CanAdmin    = "admin"
 )
 
 // RoleActions lists every action in the order the documentation shows.
-var RoleActions = []string{CanCollect, CanRead, CanLookup, CanUpdate, CanDestroy, CanJournal, CanRequests, CanAdmin}
+var RoleActions = []string{CanCollect, CanRead, CanLookup, CanUpdate, CanDestroy, CanJournal, CanRequests, CanTransfer, CanAdmin}
 
 // Role is a staff duty or an application's role: the purposes it serves,
 // the fields it may see and the actions it may take.

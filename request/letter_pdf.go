@@ -36,10 +36,10 @@ var letterZone = time.FixedZone("Asia/Almaty", 5*60*60)
 const (
 	letterDate = "02.01.2006"
 	// letterLongWord is the longest run of characters without a space that
-	// fits the value column; longer words (URLs, tokens) are cut so that
+	// fits the value column, even in wide letters (ж, ш, ф, W); longer words (URLs, tokens) are cut so that
 	// maroto, which only breaks lines at spaces, cannot run them off the
 	// page.
-	letterLongWord = 64
+	letterLongWord = 40
 	// letterMaxValue is the longest value of a held field printed, in
 	// characters; a longer one is cut and ends in "…" (the JSON letter
 	// keeps it whole).
@@ -150,7 +150,7 @@ var letterLabels = map[string]policy.Text{
 	"bin":            {KK: "БСН", RU: "БИН", EN: "BIN"},
 	"contact":        {KK: "Байланыс", RU: "Контакты", EN: "Contact"},
 	"date":           {KK: "Күні", RU: "Дата", EN: "Date"},
-	"ref":            {KK: "Өтініш нөмірі", RU: "Номер запроса", EN: "Request No."},
+	"ref":            {KK: "Өтініш №", RU: "Запрос №", EN: "Request No."},
 	"to":             {KK: "Кімге", RU: "Кому", EN: "To"},
 	"representative": {KK: "дербес деректер субъектісінің өкілі: %s", RU: "представитель субъекта персональных данных: %s", EN: "representative of %s"},
 
@@ -237,7 +237,7 @@ var letterLabels = map[string]policy.Text{
 		RU: "Закон Республики Казахстан № 94-V «О персональных данных и их защите»",
 		EN: "Law No. 94-V of the Republic of Kazakhstan «On personal data and their protection»",
 	},
-	"page": {KK: "{current} / {total} бет", RU: "Страница {current} из {total}", EN: "Page {current} of {total}"},
+	"page": {KK: "бет {current} / {total}", RU: "стр. {current} из {total}", EN: "page {current} of {total}"},
 }
 
 // letterLangs are the languages a letter can be printed in.
@@ -259,6 +259,9 @@ const (
 	letterLabelCols   = 7 // of letterGrid
 	letterMarkCols    = 1
 	letterLinePad     = 0.5 // between the lines of a wrapped text
+	// letterKeep is the room a heading needs below it, with the rows that
+	// follow it, not to be left alone at the foot of a page.
+	letterKeep = 30.0
 )
 
 var (
@@ -332,8 +335,10 @@ func (l *Letter) PDF(lang string) ([]byte, error) {
 		WithBottomMargin(12).
 		WithCustomFonts(fonts).
 		WithDefaultFont(&mprops.Font{Family: letterFont, Style: mfontstyle.Normal, Size: letterValueSize}).
+		// The page number, under the footer in the bottom margin, carries
+		// the request id, so that a loose page can be traced.
 		WithPageNumber(mprops.PageNumber{
-			Pattern: p.t("page"), Place: mprops.RightBottom,
+			Pattern: p.t("ref") + " " + letterText(l.RequestID) + " · " + p.t("page"), Place: mprops.RightBottom,
 			Family: letterFont, Style: mfontstyle.Normal, Size: letterFooterSize, Color: letterGrey,
 		}).
 		WithCompression(true).
@@ -343,10 +348,19 @@ func (l *Letter) PDF(lang string) ([]byte, error) {
 		WithCreator("derbes", false).
 		WithCreationDate(l.Answered).
 		Build()
-	m := maroto.New(cfg)
+	p.m = maroto.New(cfg)
+	// The footer is registered first: maroto leaves room for it on each
+	// page as the rows are added.
+	footer := []mcore.Row{
+		mline.NewRow(2, mprops.Line{Color: letterRule, Thickness: 0.2, OffsetPercent: 40, SizePercent: 100}),
+		mtext.NewAutoRow(p.t("footer"), mprops.Text{Size: letterFooterSize, Color: letterGrey, VerticalPadding: letterLinePad}),
+	}
+	if err := p.m.RegisterFooter(footer...); err != nil {
+		return nil, fmt.Errorf("request: letter footer: %w", err)
+	}
 
 	p.letterhead(l, operatorName)
-	p.rows = append(p.rows,
+	p.add(
 		mrow.New(5),
 		mtext.NewAutoRow(subject, mprops.Text{Style: mfontstyle.Bold, Size: letterSubjectSize, Color: letterHeadColor, Bottom: 1, VerticalPadding: 0.8}),
 	)
@@ -388,33 +402,21 @@ func (l *Letter) PDF(lang string) ([]byte, error) {
 
 	p.closing(l)
 
-	footer := []mcore.Row{
-		mline.NewRow(2, mprops.Line{Color: letterRule, Thickness: 0.2, OffsetPercent: 40, SizePercent: 100}),
-		mrow.New().Add(
-			// 15 of 24 columns for the law's name, 9 for the request id (a
-			// UUID needs about 52 mm at this size).
-			mtext.NewCol(15, p.t("footer"), mprops.Text{Size: letterFooterSize, Color: letterGrey, VerticalPadding: letterLinePad}),
-			mtext.NewCol(letterGrid-15, l.RequestID, mprops.Text{Size: letterFooterSize, Color: letterGrey, Align: malign.Right}),
-		),
-	}
 	if p.err != nil {
 		return nil, p.err
 	}
-	if err := m.RegisterFooter(footer...); err != nil {
-		return nil, fmt.Errorf("request: letter footer: %w", err)
-	}
-	m.AddRows(p.rows...)
-	doc, err := m.Generate()
+	doc, err := p.m.Generate()
 	if err != nil {
 		return nil, fmt.Errorf("request: render letter: %w", err)
 	}
 	return doc.GetBytes(), nil
 }
 
-// letterPrinter collects the rows of one letter in one language.
+// letterPrinter adds the rows of one letter in one language to its
+// document as it goes, so that it can ask how much room is left on a page.
 type letterPrinter struct {
 	lang string
-	rows []mcore.Row
+	m    mcore.Maroto
 	err  error
 }
 
@@ -437,54 +439,70 @@ func (p *letterPrinter) t(key string) string {
 	return s
 }
 
+func (p *letterPrinter) add(rows ...mcore.Row) {
+	p.m.AddRows(rows...)
+}
+
+// keep starts a new page unless h millimetres are left on this one, so that
+// a heading is not left alone at the foot of a page.
+func (p *letterPrinter) keep(h float64) {
+	if p.m.FitlnCurrentPage(h) {
+		return
+	}
+	// Fill what is left of the page (found by halving) with space: the
+	// next row then opens a new page.
+	lo, hi := 0.0, h
+	for range 24 {
+		mid := (lo + hi) / 2
+		if p.m.FitlnCurrentPage(mid) {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	if lo > 0.01 {
+		p.add(mrow.New(lo))
+	}
+}
+
 // letterhead prints the operator's name and requisites, a rule, then the
 // date and reference on the left and the addressee on the right.
 func (p *letterPrinter) letterhead(l *Letter, operatorName string) {
 	small := mprops.Text{Size: letterHeadSize, Color: letterGrey, VerticalPadding: letterLinePad, Bottom: 0.4}
-	p.rows = append(p.rows, mtext.NewAutoRow(letterText(operatorName),
+	p.add(mtext.NewAutoRow(letterText(operatorName),
 		mprops.Text{Style: mfontstyle.Bold, Size: letterNameSize, Color: letterHeadColor, Bottom: 1, VerticalPadding: letterLinePad}))
 	line := p.t("bin") + " " + l.Operator.BIN
 	if a := letterText(l.Operator.Address); a != "" {
 		line += " · " + a
 	}
-	p.rows = append(p.rows, mtext.NewAutoRow(line, small))
+	p.add(mtext.NewAutoRow(line, small))
 	if c := letterText(l.Operator.Contact); c != "" {
-		p.rows = append(p.rows, mtext.NewAutoRow(p.t("contact")+": "+c, small))
+		p.add(mtext.NewAutoRow(p.t("contact")+": "+c, small))
 	}
-	p.rows = append(p.rows,
+	p.add(
 		mline.NewRow(4, mprops.Line{Color: letterRule, Thickness: 0.4, OffsetPercent: 50, SizePercent: 100}),
 	)
 
-	left := []string{
-		p.t("date") + ": " + p.date(l.Answered),
-		p.t("ref") + ": " + letterText(l.RequestID),
-	}
-	right := []string{p.t("to") + ": " + letterText(l.Addressee)}
+	body := mprops.Text{Size: letterBodySize, Top: 0.6, Bottom: 0.4, VerticalPadding: letterLinePad}
+	ref := body
+	ref.Align = malign.Right
+	p.add(mrow.New().Add(
+		mtext.NewCol(letterGrid/2, p.t("date")+": "+p.date(l.Answered), body),
+		mtext.NewCol(letterGrid/2, p.t("ref")+": "+letterText(l.RequestID), ref),
+	))
+	to := body
+	to.Style = mfontstyle.Bold
+	to.Top = 2
+	p.add(mtext.NewAutoRow(p.t("to")+": "+letterText(l.Addressee), to))
 	if r := letterText(l.Representative); r != "" {
-		right = append(right, fmt.Sprintf(p.t("representative"), r))
-	}
-	for i := range max(len(left), len(right)) {
-		var a, b string
-		if i < len(left) {
-			a = left[i]
-		}
-		if i < len(right) {
-			b = right[i]
-		}
-		style := mfontstyle.Normal
-		if i == 0 {
-			style = mfontstyle.Bold
-		}
-		p.rows = append(p.rows, mrow.New().Add(
-			mtext.NewCol(10, a, mprops.Text{Size: letterBodySize, Top: 0.6, Bottom: 0.4, VerticalPadding: letterLinePad}),
-			mtext.NewCol(letterGrid-10, b, mprops.Text{Size: letterBodySize, Style: style, Top: 0.6, Bottom: 0.4, VerticalPadding: letterLinePad}),
-		))
+		p.add(mtext.NewAutoRow(fmt.Sprintf(p.t("representative"), r), body))
 	}
 }
 
 // head starts a section with a shaded heading.
 func (p *letterPrinter) head(key string) {
-	p.rows = append(p.rows,
+	p.keep(letterKeep)
+	p.add(
 		mrow.New(3),
 		mtext.NewAutoRow(p.t(key), mprops.Text{
 			Style: mfontstyle.Bold, Size: letterSectionSize, Color: letterHeadColor,
@@ -521,7 +539,7 @@ func (p *letterPrinter) pair(label, value string, vp mprops.Text) {
 		if i > 0 {
 			label = ""
 		}
-		p.rows = append(p.rows, mrow.New().Add(
+		p.add(mrow.New().Add(
 			mtext.NewCol(letterLabelCols, label, p.labelProps()),
 			mtext.NewCol(letterGrid-letterLabelCols, c, vp),
 		))
@@ -539,12 +557,28 @@ func (p *letterPrinter) list(label string, entries []string) {
 			if j > 0 {
 				mark = ""
 			}
-			p.rows = append(p.rows, mrow.New().Add(
+			p.add(mrow.New().Add(
 				mtext.NewCol(letterLabelCols, label, p.labelProps()),
 				mtext.NewCol(letterMarkCols, mark, mprops.Text{Size: letterValueSize, Top: 0.7, Bottom: 0.5, Align: malign.Right, Right: 1.5}),
 				mtext.NewCol(letterGrid-letterLabelCols-letterMarkCols, c, p.valueProps(mfontstyle.Normal)),
 			))
 			label = ""
+		}
+	}
+}
+
+// bullets adds a bulleted list across the page, one entry a row.
+func (p *letterPrinter) bullets(entries []string) {
+	for _, e := range entries {
+		for j, c := range letterChunks(e) {
+			mark := "•"
+			if j > 0 {
+				mark = ""
+			}
+			p.add(mrow.New().Add(
+				mtext.NewCol(letterMarkCols, mark, mprops.Text{Size: letterBodySize, Top: 0.5, Bottom: 0.5, Align: malign.Right, Right: 1.5}),
+				mtext.NewCol(letterGrid-letterMarkCols, c, mprops.Text{Size: letterBodySize, Top: 0.5, Bottom: 0.5, VerticalPadding: letterLinePad}),
+			))
 		}
 	}
 }
@@ -556,7 +590,7 @@ func (p *letterPrinter) para(s string, style mfontstyle.Type) {
 		chunks = []string{"—"}
 	}
 	for _, c := range chunks {
-		p.rows = append(p.rows, mtext.NewAutoRow(c, mprops.Text{
+		p.add(mtext.NewAutoRow(c, mprops.Text{
 			Size: letterBodySize, Style: style, Top: 0.8, Bottom: 0.8, Left: 1.5, VerticalPadding: letterLinePad,
 		}))
 	}
@@ -571,7 +605,7 @@ func (p *letterPrinter) reason(l *Letter) {
 		for i, m := range l.Missing {
 			entries[i] = p.t("requisite." + m)
 		}
-		p.list("", entries)
+		p.bullets(entries)
 		p.para(p.t("reason."+RefusedIdentity+".resend"), mfontstyle.Normal)
 	case l.Reason == RefusedIdentity:
 		p.para(p.t("reason."+RefusedIdentity+".none")+" "+p.t("reason."+RefusedIdentity+".resend"), mfontstyle.Normal)
@@ -586,7 +620,8 @@ func (p *letterPrinter) reason(l *Letter) {
 // held prints one record of an information answer: its purpose as a
 // heading, then what, why, from where, since when, to whom and how long.
 func (p *letterPrinter) held(n int, h HeldRecord) {
-	p.rows = append(p.rows,
+	p.keep(letterKeep)
+	p.add(
 		mrow.New(1.5),
 		mline.NewRow(1.5, mprops.Line{Color: letterRule, Thickness: 0.2, OffsetPercent: 0, SizePercent: 100}),
 	)
@@ -594,7 +629,7 @@ func (p *letterPrinter) held(n int, h HeldRecord) {
 		if i > 0 {
 			c = "    " + c
 		}
-		p.rows = append(p.rows, mtext.NewAutoRow(c, mprops.Text{
+		p.add(mtext.NewAutoRow(c, mprops.Text{
 			Style: mfontstyle.Bold, Size: letterRecordSize, Color: letterHeadColor, Top: 0.4, Bottom: 1, VerticalPadding: letterLinePad,
 		}))
 	}
@@ -645,7 +680,7 @@ func (p *letterPrinter) closing(l *Letter) {
 	if len(who) == 0 {
 		return
 	}
-	p.rows = append(p.rows,
+	p.add(
 		mrow.New(5),
 		mline.NewRow(2, mprops.Line{Color: letterRule, Thickness: 0.2, OffsetPercent: 0, SizePercent: 100}),
 	)

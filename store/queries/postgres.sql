@@ -184,3 +184,46 @@ LIMIT $7;
 -- A correction on a subject's request: allowed on blocked records too, the
 -- request being the ground of the change.
 UPDATE records SET field_names = $1, fields = $2, updated_at = $3 WHERE id = $4 AND state <> 'destroyed';
+
+-- name: TransferInsert
+INSERT INTO transfers (id, subject_id, recipient, purpose, ground, consent_id, reference, records, fields, country, cross_border,
+                       decided_by, created_at, notify_due)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14);
+
+-- name: TransferGet
+SELECT id, subject_id, recipient, purpose, ground, consent_id, reference, records, fields, country, cross_border,
+       decided_by, created_at, notify_due, notified_at, revoked_at
+FROM transfers WHERE id = $1;
+
+-- name: TransfersBySubject
+SELECT id, subject_id, recipient, purpose, ground, consent_id, reference, records, fields, country, cross_border,
+       decided_by, created_at, notify_due, notified_at, revoked_at
+FROM transfers WHERE subject_id = $1 ORDER BY created_at, id;
+
+-- name: TransfersByRecipient
+SELECT id, subject_id, recipient, purpose, ground, consent_id, reference, records, fields, country, cross_border,
+       decided_by, created_at, notify_due, notified_at, revoked_at
+FROM transfers WHERE recipient = $1 ORDER BY created_at DESC, id LIMIT $2;
+
+-- name: TransfersToNotify
+SELECT id, subject_id, recipient, purpose, ground, consent_id, reference, records, fields, country, cross_border,
+       decided_by, created_at, notify_due, notified_at, revoked_at
+FROM transfers WHERE notify_due IS NOT NULL AND notified_at IS NULL ORDER BY notify_due, id LIMIT $1;
+
+-- name: TransferNotified
+UPDATE transfers SET notified_at = $1 WHERE id = $2 AND notified_at IS NULL;
+
+-- name: TransferRevoke
+UPDATE transfers SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL;
+
+-- name: GrantInsert
+INSERT INTO grants (id, transfer_id, secret_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5);
+
+-- name: GrantGet
+SELECT id, transfer_id, secret_hash, created_at, expires_at, revoked_at, last_used_at FROM grants WHERE id = $1;
+
+-- name: GrantsRevoke
+UPDATE grants SET revoked_at = $1 WHERE transfer_id = $2 AND revoked_at IS NULL;
+
+-- name: GrantTouch
+UPDATE grants SET last_used_at = $1 WHERE id = $2;

@@ -184,3 +184,46 @@ LIMIT ?;
 -- A correction on a subject's request: allowed on blocked records too, the
 -- request being the ground of the change.
 UPDATE records SET field_names = ?, fields = ?, updated_at = ? WHERE id = ? AND state <> 'destroyed';
+
+-- name: TransferInsert
+INSERT INTO transfers (id, subject_id, recipient, purpose, ground, consent_id, reference, records, fields, country, cross_border,
+                       decided_by, created_at, notify_due)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+
+-- name: TransferGet
+SELECT id, subject_id, recipient, purpose, ground, consent_id, reference, records, fields, country, cross_border,
+       decided_by, created_at, notify_due, notified_at, revoked_at
+FROM transfers WHERE id = ?;
+
+-- name: TransfersBySubject
+SELECT id, subject_id, recipient, purpose, ground, consent_id, reference, records, fields, country, cross_border,
+       decided_by, created_at, notify_due, notified_at, revoked_at
+FROM transfers WHERE subject_id = ? ORDER BY created_at, id;
+
+-- name: TransfersByRecipient
+SELECT id, subject_id, recipient, purpose, ground, consent_id, reference, records, fields, country, cross_border,
+       decided_by, created_at, notify_due, notified_at, revoked_at
+FROM transfers WHERE recipient = ? ORDER BY created_at DESC, id LIMIT ?;
+
+-- name: TransfersToNotify
+SELECT id, subject_id, recipient, purpose, ground, consent_id, reference, records, fields, country, cross_border,
+       decided_by, created_at, notify_due, notified_at, revoked_at
+FROM transfers WHERE notify_due IS NOT NULL AND notified_at IS NULL ORDER BY notify_due, id LIMIT ?;
+
+-- name: TransferNotified
+UPDATE transfers SET notified_at = ? WHERE id = ? AND notified_at IS NULL;
+
+-- name: TransferRevoke
+UPDATE transfers SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL;
+
+-- name: GrantInsert
+INSERT INTO grants (id, transfer_id, secret_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?);
+
+-- name: GrantGet
+SELECT id, transfer_id, secret_hash, created_at, expires_at, revoked_at, last_used_at FROM grants WHERE id = ?;
+
+-- name: GrantsRevoke
+UPDATE grants SET revoked_at = ? WHERE transfer_id = ? AND revoked_at IS NULL;
+
+-- name: GrantTouch
+UPDATE grants SET last_used_at = ? WHERE id = ?;
