@@ -67,6 +67,9 @@ func (s *Server) withdrawConsent(w http.ResponseWriter, r *http.Request, a vault
 	if in.Refusal != nil {
 		wd.Refusal = &vault.Refusal{Reason: in.Refusal.Reason, Basis: in.Refusal.Basis}
 	}
+	if in.Purpose == "" {
+		in.Purpose = purpose(r)
+	}
 	res, err := s.vault.WithdrawConsent(r.Context(), a, r.PathValue("id"), in.Purpose, wd)
 	if err != nil {
 		s.fail(w, r, err)
@@ -90,6 +93,9 @@ func (s *Server) accountDeleted(w http.ResponseWriter, r *http.Request, a vault.
 	if err := decode(w, r, &in); err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	if in.Purpose == "" {
+		in.Purpose = purpose(r)
 	}
 	out, err := s.vault.AccountDeleted(r.Context(), a, r.PathValue("id"), in.Purpose)
 	if err != nil {

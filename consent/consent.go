@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/derbes/derbes/calendar"
 	"github.com/derbes/derbes/policy"
 )
 
@@ -166,11 +167,11 @@ func Check(p *policy.Policy, category string, r Request, now time.Time) (*Checke
 	}
 	c := &Checked{Request: r}
 	if r.Until != "" {
-		d, err := time.Parse(time.DateOnly, r.Until)
+		d, err := time.ParseInLocation(time.DateOnly, r.Until, calendar.Location())
 		if err != nil {
 			return nil, invalid("invalid-value", "until", "until must be a date (YYYY-MM-DD)")
 		}
-		end := d.Add(24*time.Hour - time.Microsecond)
+		end := d.AddDate(0, 0, 1).Add(-time.Microsecond).UTC() // the end of that day in Astana
 		if !end.After(now) {
 			return nil, invalid("invalid-value", "until", "the term of the consent has already ended")
 		}

@@ -152,7 +152,7 @@ var letterLabels = map[string]policy.Text{
 	"date":           {KK: "Күні", RU: "Дата", EN: "Date"},
 	"ref":            {KK: "Өтініш №", RU: "Запрос №", EN: "Request No."},
 	"to":             {KK: "Кімге", RU: "Кому", EN: "To"},
-	"representative": {KK: "дербес деректер субъектісінің өкілі: %s", RU: "представитель субъекта персональных данных: %s", EN: "representative of %s"},
+	"representative": {KK: "өкілі (дербес деректер субъектісі: %s)", RU: "представитель (субъект персональных данных: %s)", EN: "representative of %s"},
 
 	// The request.
 	"request":              {KK: "Сіздің өтінішіңіз", RU: "Ваш запрос", EN: "Your request"},

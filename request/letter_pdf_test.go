@@ -124,6 +124,16 @@ func correctionDone(lang string) *request.Letter {
 	return l
 }
 
+// lateRefusal refuses a destruction because a law forbids it, with an
+// explanation, two days after the term.
+func lateRefusal() *request.Letter {
+	l := baseLetter(request.Destruction, request.Refused)
+	l.Reason = request.RefusedByLaw
+	l.Explanation = "Tax records are kept for five years under the Tax Code of the Republic of Kazakhstan."
+	l.Answered = dueAt.Add(48 * time.Hour)
+	return l
+}
+
 func TestLetterPDF(t *testing.T) {
 	t.Parallel()
 
@@ -210,7 +220,7 @@ func TestLetterPDF(t *testing.T) {
 			name: "a Kazakh correction answer says what was done", letter: correctionDone("kk"), lang: "kk",
 			want: []string{
 				"Дербес деректеріңізді өзгерту және толықтыру туралы өтінішіңізге жауап",
-				"дербес деректер субъектісінің өкілі: Гауһар Серікқызы Үмбетова",
+				"өкілі (дербес деректер субъектісі: Гауһар Серікқызы Үмбетова)",
 				"25.03.2026 дейін (25-бап, 2-тармақ, 8-тармақша)", "Не істелді",
 				"Туған жеріңіз ұсынылған құжатқа сәйкес түзетілді.", "Күні: 21.03.2026",
 			},
@@ -219,10 +229,19 @@ func TestLetterPDF(t *testing.T) {
 			name: "a Russian correction answer says what was done", letter: correctionDone("ru"), lang: "ru",
 			want: []string{
 				"Ответ на ваш запрос об изменении и дополнении персональных данных",
-				"представитель субъекта персональных данных: Гауһар Серікқызы Үмбетова",
+				"представитель (субъект персональных данных: Гауһар Серікқызы Үмбетова)",
 				"до 25.03.2026 (ст. 25 п. 2 пп. 8)", "Что сделано",
 				"Место рождения исправлено по представленному документу.", "Дата: 21.03.2026",
 			},
+		},
+		{
+			name: "a late refusal explains itself and does not claim to be on time", letter: lateRefusal(), lang: "en",
+			want: []string{
+				"Reasoned refusal of your request to destroy your personal data", "Answered 27.03.2026", "refused",
+				"The legislation of the Republic of Kazakhstan does not allow the operator to take the action requested.",
+				"Tax records are kept for five years under the Tax Code of the Republic of Kazakhstan.",
+			},
+			absent: []string{"within the term", "What was done"},
 		},
 		{
 			name: "an English correction answer says what was done", letter: correctionDone("en"), lang: "en",
@@ -412,9 +431,6 @@ func renderLetter(t *testing.T, l *request.Letter, lang string) (string, int) {
 		t.Fatalf("PDF(%q) does not start with %%PDF: %q", lang, pdf[:min(len(pdf), 16)])
 	}
 	path := filepath.Join(t.TempDir(), "letter-"+lang+".pdf")
-	if d := os.Getenv("LETTER_DUMP"); d != "" { // TEMP
-		path = filepath.Join(d, strings.NewReplacer(" ", "_", "/", "_").Replace(t.Name())+".pdf")
-	}
 	if err := os.WriteFile(path, pdf, 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -124,11 +125,10 @@ func (v *Vault) GiveConsent(ctx context.Context, a Actor, subjectID string, r co
 	if !validID(subjectID) {
 		return "", errNotFound
 	}
-	purpose := ""
-	if len(r.Purposes) > 0 {
-		purpose = r.Purposes[0]
+	if len(r.Purposes) == 0 {
+		return "", problem(Invalid, "purposes-required", "purposes", "a consent names the purposes it allows")
 	}
-	act, _, err := v.authorize(ctx, a, policy.CanCollect, purpose, subjectID, "")
+	act, _, err := v.authorize(ctx, a, policy.CanCollect, r.Purposes[0], subjectID, "")
 	if err != nil {
 		return "", err
 	}
@@ -199,13 +199,16 @@ func chooseConsent(consents []*store.Consent, named, purpose string, fields []st
 			lacking = missing
 		}
 	}
+	namedFound := named == "" || slices.ContainsFunc(consents, func(c *store.Consent) bool { return c.ID == named })
 	switch {
+	case !namedFound:
+		return "", problem(Invalid, "consent-not-found", "consent", "the subject has no such consent")
 	case named != "" && lacking == "":
 		return "", problem(Invalid, "consent-not-covering", "consent", "the named consent does not cover purpose %q", purpose)
 	case lacking != "":
 		return "", problem(Invalid, "consent-lacks-field", lacking, "no consent of this subject in force covers field %q for purpose %q", lacking, purpose)
 	}
-	return "", problem(Invalid, "consent-required", "ground", "purpose %q rests on consent here, and no consent of this subject in force covers it; record the consent first", purpose)
+	return "", problem(Invalid, "consent-required", "consent", "purpose %q rests on consent here, and no consent of this subject in force covers it; record the consent first", purpose)
 }
 
 func describeEnded(c *store.Consent, now time.Time) string {
@@ -221,13 +224,17 @@ func (v *Vault) Consents(ctx context.Context, a Actor, subjectID, purpose string
 	if !validID(subjectID) {
 		return nil, errNotFound
 	}
-	if _, _, err := v.authorize(ctx, a, policy.CanRead, purpose, subjectID, ""); err != nil {
+	act, role, err := v.authorize(ctx, a, policy.CanRead, purpose, subjectID, "")
+	if err != nil {
 		return nil, err
 	}
+	// The content of a consent (the subject's name, the evidence) is shown
+	// only to roles that see the subject's name.
+	showContent := slices.ContainsFunc(act.Fields, func(f policy.Field) bool { return f.Type == policy.TypeName && role.Sees(f.ID) })
 	var rows []*store.Consent
 	events := map[string][]*store.ConsentEvent{}
 	var dk keys.DataKey
-	err := v.store.Write(ctx, func(tx *store.Tx) error {
+	err = v.store.Write(ctx, func(tx *store.Tx) error {
 		sub, err := tx.SubjectGet(ctx, subjectID)
 		if err != nil {
 			return err
@@ -235,8 +242,15 @@ func (v *Vault) Consents(ctx context.Context, a Actor, subjectID, purpose string
 		if sub.State == store.Destroyed {
 			return errGone
 		}
-		if rows, err = tx.ConsentsBySubject(ctx, subjectID); err != nil {
+		all, err := tx.ConsentsBySubject(ctx, subjectID)
+		if err != nil {
 			return err
+		}
+		rows = rows[:0]
+		for _, c := range all {
+			if slices.Contains(strings.Split(c.Purposes, ","), purpose) {
+				rows = append(rows, c)
+			}
 		}
 		for _, c := range rows {
 			if events[c.ID], err = tx.ConsentEvents(ctx, c.ID); err != nil {
@@ -261,6 +275,12 @@ func (v *Vault) Consents(ctx context.Context, a Actor, subjectID, purpose string
 		x, err := v.openConsent(dk, c, events[c.ID], now)
 		if err != nil {
 			return nil, err
+		}
+		if !showContent {
+			x.Content = consent.Content{}
+			for i := range x.Events {
+				x.Events[i].Basis = ""
+			}
 		}
 		out = append(out, x)
 	}
@@ -354,19 +374,32 @@ func (v *Vault) WithdrawConsent(ctx context.Context, a Actor, consentID, purpose
 		}
 	}
 	var res *WithdrawResult
+	var refusal *Problem
 	err := v.store.Write(ctx, func(tx *store.Tx) error {
+		refusal = nil
 		c, err := tx.ConsentGet(ctx, consentID)
 		if err != nil {
 			return err
 		}
 		if !contains(strings.Split(c.Purposes, ","), purpose) {
-			return problem(Denied, "purpose-mismatch", "", "the consent does not cover purpose %q; declare one of its purposes", purpose)
+			refusal = problem(Denied, "purpose-mismatch", "", "the consent does not cover purpose %q; declare one of its purposes", purpose)
+			return tx.JournalAppend(ctx, &journal.Entry{Actor: a.ID, Action: actionConsentWithdraw, Purpose: purpose, Subject: c.SubjectID, Outcome: journal.Denied,
+				Detail: detail(map[string]any{"role": a.Role, "consent": c.ID, "reason": refusal.Code})})
+		}
+		if sub, err := tx.SubjectGet(ctx, c.SubjectID); err != nil || sub.State == store.Destroyed {
+			if err != nil {
+				return err
+			}
+			return errGone
 		}
 		res, err = v.withdraw(ctx, tx, a, c, w)
 		return err
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errNotFound
+	}
+	if refusal != nil {
+		return nil, refusal
 	}
 	return res, err
 }
@@ -395,6 +428,7 @@ func (v *Vault) withdraw(ctx context.Context, tx *store.Tx, a Actor, c *store.Co
 	d := map[string]any{"role": a.Role, "consent": c.ID, "reason": w.Reason}
 	due, err := v.cal.AddWorkingDays(now, act.EffectiveDeadlines().Withdrawal)
 	warning := ""
+	due = due.UTC().Truncate(time.Microsecond)
 	switch {
 	case err == nil:
 		ev.Due = &due
@@ -486,13 +520,17 @@ func (v *Vault) Receipt(ctx context.Context, a Actor, consentID, eventID, purpos
 	var evs []*store.ConsentEvent
 	var dk keys.DataKey
 	var pv *store.PolicyVersion
+	var refusal *Problem
 	err := v.store.Write(ctx, func(tx *store.Tx) error {
 		var err error
+		refusal = nil
 		if row, err = tx.ConsentGet(ctx, consentID); err != nil {
 			return err
 		}
 		if !contains(strings.Split(row.Purposes, ","), purpose) {
-			return problem(Denied, "purpose-mismatch", "", "the consent does not cover purpose %q; declare one of its purposes", purpose)
+			refusal = problem(Denied, "purpose-mismatch", "", "the consent does not cover purpose %q; declare one of its purposes", purpose)
+			return tx.JournalAppend(ctx, &journal.Entry{Actor: a.ID, Action: actionConsentRead, Purpose: purpose, Subject: row.SubjectID, Outcome: journal.Denied,
+				Detail: detail(map[string]any{"role": a.Role, "consent": row.ID, "reason": refusal.Code})})
 		}
 		if row.Content == nil {
 			return errGone
@@ -514,6 +552,9 @@ func (v *Vault) Receipt(ctx context.Context, a Actor, consentID, eventID, purpos
 	}
 	if err != nil {
 		return nil, err
+	}
+	if refusal != nil {
+		return nil, refusal
 	}
 	c, err := v.openConsent(dk, row, evs, v.now())
 	if err != nil {

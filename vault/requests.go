@@ -72,6 +72,7 @@ func summary(r *store.Request, now time.Time) *Request {
 func (v *Vault) due(kind string, clock time.Time) (*time.Time, string) {
 	days, _ := request.Deadline(v.active.Load().EffectiveDeadlines(), kind)
 	d, err := v.cal.AddWorkingDays(clock, days)
+	d = d.UTC().Truncate(time.Microsecond)
 	switch {
 	case err == nil:
 		return &d, ""

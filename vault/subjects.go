@@ -111,6 +111,9 @@ func (v *Vault) createSubject(ctx context.Context, a Actor, ns NewSubject) (subj
 		if rec, err = prepareRecord(act, ns.Category, *ns.Record); err != nil {
 			return "", "", "", err
 		}
+		if ns.Record.Consent != "" {
+			return "", "", "", problem(Invalid, "consent-named-on-create", "record.consent", "a record created with its subject rests on the consent sent with them; do not name another")
+		}
 		if rec.Ground == policy.GroundConsent {
 			if given == nil {
 				return "", "", "", problem(Invalid, "consent-required", "consent", "purpose %q rests on consent here: send the subject's consent with them", rec.Purpose)

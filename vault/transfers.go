@@ -213,6 +213,7 @@ func (v *Vault) CreateTransfer(ctx context.Context, a Actor, nt NewTransfer) (*T
 			if allowing.NotifyTransfers {
 				days := act.EffectiveDeadlines().TransferNotice
 				if due, err := v.cal.AddWorkingDays(now, days); err == nil || calendar.IsWarning(err) {
+					due = due.UTC().Truncate(time.Microsecond)
 					x.NotifyDue = &due
 				} else {
 					x.NotifyDue = &now // the deadline could not be counted: notify at once
