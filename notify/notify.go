@@ -6,6 +6,23 @@
 // Messages carry personal data only in To and Body, which a Notifier sends
 // but never logs; everything a Notifier logs or returns in an error is
 // limited to the message's Kind, its Ref and the outcome.
+//
+// Which to use:
+//
+//   - [NewSMTP] sends e-mail through a submission server (STARTTLS, AUTH PLAIN).
+//   - [NewWebhook] POSTs a signed JSON document to an HTTP(S) endpoint: an SMS
+//     gateway, a chat bridge, a ticket system. The receiver checks the
+//     signature with [VerifyWebhook]; the format is described there.
+//   - [NewLog] sends nothing and logs which message would have gone where,
+//     for development.
+//   - [Route] picks one of them by the shape of To: e-mail, +7 phone, other.
+//   - [FromURL] builds any of them from one configuration string, such as
+//     "smtp://user@mail.example.kz:587?from=dpo@example.kz", for the command
+//     line and the environment.
+//
+// Errors that a receiving end answers with are [*StatusError] (an HTTP status
+// or an SMTP reply code, never the text the server sent, which may echo the
+// address).
 package notify
 
 import "context"

@@ -150,7 +150,7 @@ var letterLabels = map[string]policy.Text{
 	"bin":            {KK: "БСН", RU: "БИН", EN: "BIN"},
 	"contact":        {KK: "Байланыс", RU: "Контакты", EN: "Contact"},
 	"date":           {KK: "Күні", RU: "Дата", EN: "Date"},
-	"ref":            {KK: "Өтініш №", RU: "Запрос №", EN: "Request No."},
+	"ref":            {KK: "Өтініш № %s", RU: "Запрос № %s", EN: "Request No. %s"},
 	"to":             {KK: "Кімге", RU: "Кому", EN: "To"},
 	"representative": {KK: "өкілі (дербес деректер субъектісі: %s)", RU: "представитель (субъект персональных данных: %s)", EN: "representative of %s"},
 
@@ -338,7 +338,7 @@ func (l *Letter) PDF(lang string) ([]byte, error) {
 		// The page number, under the footer in the bottom margin, carries
 		// the request id, so that a loose page can be traced.
 		WithPageNumber(mprops.PageNumber{
-			Pattern: p.t("ref") + " " + letterText(l.RequestID) + " · " + p.t("page"), Place: mprops.RightBottom,
+			Pattern: fmt.Sprintf(p.t("ref"), letterText(l.RequestID)) + " · " + p.t("page"), Place: mprops.RightBottom,
 			Family: letterFont, Style: mfontstyle.Normal, Size: letterFooterSize, Color: letterGrey,
 		}).
 		WithCompression(true).
@@ -465,18 +465,18 @@ func (p *letterPrinter) keep(h float64) {
 	}
 }
 
-// letterhead prints the operator's name and requisites, a rule, then the
-// date and reference on the left and the addressee on the right.
+// letterhead prints the operator's name and requisites, a rule, the date
+// and the request number on one line, then the addressee.
 func (p *letterPrinter) letterhead(l *Letter, operatorName string) {
 	small := mprops.Text{Size: letterHeadSize, Color: letterGrey, VerticalPadding: letterLinePad, Bottom: 0.4}
-	p.add(mtext.NewAutoRow(letterText(operatorName),
+	p.add(mtext.NewAutoRow(letterLine(operatorName),
 		mprops.Text{Style: mfontstyle.Bold, Size: letterNameSize, Color: letterHeadColor, Bottom: 1, VerticalPadding: letterLinePad}))
-	line := p.t("bin") + " " + l.Operator.BIN
-	if a := letterText(l.Operator.Address); a != "" {
+	line := p.t("bin") + " " + letterLine(l.Operator.BIN)
+	if a := letterLine(l.Operator.Address); a != "" {
 		line += " · " + a
 	}
 	p.add(mtext.NewAutoRow(line, small))
-	if c := letterText(l.Operator.Contact); c != "" {
+	if c := letterLine(l.Operator.Contact); c != "" {
 		p.add(mtext.NewAutoRow(p.t("contact")+": "+c, small))
 	}
 	p.add(
@@ -488,13 +488,13 @@ func (p *letterPrinter) letterhead(l *Letter, operatorName string) {
 	ref.Align = malign.Right
 	p.add(mrow.New().Add(
 		mtext.NewCol(letterGrid/2, p.t("date")+": "+p.date(l.Answered), body),
-		mtext.NewCol(letterGrid/2, p.t("ref")+": "+letterText(l.RequestID), ref),
+		mtext.NewCol(letterGrid/2, fmt.Sprintf(p.t("ref"), letterLine(l.RequestID)), ref),
 	))
 	to := body
 	to.Style = mfontstyle.Bold
 	to.Top = 2
-	p.add(mtext.NewAutoRow(p.t("to")+": "+letterText(l.Addressee), to))
-	if r := letterText(l.Representative); r != "" {
+	p.add(mtext.NewAutoRow(p.t("to")+": "+letterLine(l.Addressee), to))
+	if r := letterLine(l.Representative); r != "" {
 		p.add(mtext.NewAutoRow(fmt.Sprintf(p.t("representative"), r), body))
 	}
 }
@@ -673,7 +673,7 @@ func (p *letterPrinter) held(n int, h HeldRecord) {
 func (p *letterPrinter) closing(l *Letter) {
 	var who []string
 	for _, s := range []string{l.Operator.Responsible, l.Operator.Contact} {
-		if s = letterText(s); s != "" {
+		if s = letterLine(s); s != "" {
 			who = append(who, s)
 		}
 	}
@@ -702,10 +702,21 @@ func letterText(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
+// letterLine folds a free text to one line, cuts its over-long words and
+// cuts it to letterMaxValue characters, for the rows that print a name or
+// a requisite whole.
+func letterLine(s string) string {
+	return letterCut(strings.Join(letterChunks(s), " "))
+}
+
 // letterValue prepares a held value for print: folded to one line and cut
-// to letterMaxValue characters, ending in "…" when cut.
+// to letterMaxValue characters.
 func letterValue(s string) string {
-	s = letterText(s)
+	return letterCut(letterText(s))
+}
+
+// letterCut cuts s to letterMaxValue characters, ending in "…" when cut.
+func letterCut(s string) string {
 	rs := []rune(s)
 	if len(rs) <= letterMaxValue {
 		return s

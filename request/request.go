@@ -132,6 +132,9 @@ type Letter struct {
 
 	// Held is the information answer: what the operator holds.
 	Held []HeldRecord `json:"held,omitempty"`
+	// Transfers are the disclosures of the subject's data from the
+	// transfers register: who received what, when, on which ground.
+	Transfers []HeldTransfer `json:"transfers,omitempty"`
 	// Done describes what was done for other kinds, in words.
 	Done string `json:"done,omitempty"`
 }
@@ -158,6 +161,16 @@ type HeldRecord struct {
 	Recipients []Item `json:"recipients,omitempty"`
 	// Retention says how long the record is kept and what happens then.
 	Retention string `json:"retention"`
+}
+
+// HeldTransfer is one disclosure in an information answer.
+type HeldTransfer struct {
+	Recipient Item      `json:"recipient"`
+	Purpose   Item      `json:"purpose"`
+	Ground    Item      `json:"ground"`
+	Fields    []Item    `json:"data"`
+	Country   string    `json:"country"`
+	At        time.Time `json:"at"`
 }
 
 // HeldField is a kind of data held, with its value when the request and the

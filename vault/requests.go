@@ -410,6 +410,9 @@ func (v *Vault) FulfilRequest(ctx context.Context, a Actor, id string, f Fulfilm
 				return false, err
 			}
 			letter.Held = held
+			if letter.Transfers, err = heldTransfers(ctx, tx, act.Policy, r.SubjectID); err != nil {
+				return false, err
+			}
 			facts["records"] = len(held)
 		case request.Correction:
 			changes := f.Corrections
@@ -626,6 +629,28 @@ func (v *Vault) held(ctx context.Context, tx *store.Tx, p *policy.Policy, subjec
 					h.Recipients = append(h.Recipients, request.Item{ID: rid, Title: rc.Title})
 				}
 			}
+		}
+		out = append(out, h)
+	}
+	return out, nil
+}
+
+// heldTransfers lists the subject's transfers from the register.
+func heldTransfers(ctx context.Context, tx *store.Tx, p *policy.Policy, subject string) ([]request.HeldTransfer, error) {
+	xs, err := tx.TransfersBySubject(ctx, subject)
+	if err != nil {
+		return nil, err
+	}
+	var out []request.HeldTransfer
+	for _, x := range xs {
+		rc, _ := recipient(p, x.Recipient)
+		pu, _ := p.Purpose(x.Purpose)
+		g, _ := policy.LookupGround(x.Ground)
+		h := request.HeldTransfer{Recipient: request.Item{ID: rc.ID, Title: rc.Title}, Purpose: request.Item{ID: pu.ID, Title: pu.Title},
+			Ground: request.Item{ID: g.ID, Title: g.Title}, Country: x.Country, At: x.CreatedAt}
+		for _, f := range strings.Split(x.Fields, ",") {
+			fd, _ := p.Field(f)
+			h.Fields = append(h.Fields, request.Item{ID: f, Title: fd.Title})
 		}
 		out = append(out, h)
 	}

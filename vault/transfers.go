@@ -93,6 +93,9 @@ func (v *Vault) CreateTransfer(ctx context.Context, a Actor, nt NewTransfer) (*T
 	if !validID(nt.Subject) {
 		return nil, errNotFound
 	}
+	if nt.Purpose == "" {
+		return nil, problem(Invalid, "purpose-required", "purpose", "say for which purpose the data is passed")
+	}
 	act, role, err := v.authorize(ctx, a, policy.CanTransfer, nt.Purpose, nt.Subject, "")
 	if err != nil {
 		return nil, err

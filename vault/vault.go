@@ -143,7 +143,9 @@ func (v *Vault) authorize(ctx context.Context, a Actor, action, purpose, subject
 	switch {
 	case !ok:
 		p = problem(Denied, "unknown-role", "", "role %q is not in the active policy", a.Role)
-	case purpose == "" && action != policy.CanJournal && action != policy.CanAdmin && action != policy.CanRequests:
+	case purpose == "" && (action == policy.CanCollect || action == policy.CanRead || action == policy.CanLookup || action == policy.CanUpdate || action == policy.CanDestroy):
+		// Every access to personal data declares its purpose; registers
+		// (requests, transfers, the journal) are reached by duty alone.
 		p = problem(Denied, "purpose-required", "", "declare the purpose of this access: the purpose field of the body, or for reads the X-Purpose header or purpose parameter")
 	case purpose != "" && !role.Allows(purpose):
 		if _, known := act.Purpose(purpose); !known {
