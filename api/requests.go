@@ -99,6 +99,9 @@ type VerifyIn struct {
 	Subject     string     `json:"subject,omitempty"`
 	Checked     []string   `json:"checked"`
 	ConfirmedAt *time.Time `json:"confirmed_at,omitempty"`
+	// Await: the requester was asked for documents; keep the request in
+	// state verifying.
+	Await bool `json:"await,omitempty"`
 }
 
 func (s *Server) verifyRequest(w http.ResponseWriter, r *http.Request, a vault.Actor) {
@@ -107,7 +110,7 @@ func (s *Server) verifyRequest(w http.ResponseWriter, r *http.Request, a vault.A
 		s.fail(w, r, err)
 		return
 	}
-	out, err := s.vault.VerifyRequest(r.Context(), a, r.PathValue("id"), vault.Verification{Subject: in.Subject, Checked: in.Checked, ConfirmedAt: in.ConfirmedAt})
+	out, err := s.vault.VerifyRequest(r.Context(), a, r.PathValue("id"), vault.Verification{Subject: in.Subject, Checked: in.Checked, ConfirmedAt: in.ConfirmedAt, Await: in.Await})
 	if err != nil {
 		s.fail(w, r, err)
 		return

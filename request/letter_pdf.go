@@ -223,6 +223,13 @@ var letterLabels = map[string]policy.Text{
 	"no_recipients":   {KK: "деректер ешкімге берілмейді", RU: "данные никому не передаются", EN: "no recipients: the data are passed to no one"},
 	"retention":       {KK: "Сақтау мерзімі", RU: "Срок хранения", EN: "Retention"},
 
+	// Transfers from the register, in an information answer.
+	"transfers":  {KK: "Дербес деректеріңізді беру", RU: "Передача ваших персональных данных", EN: "Transfers of your personal data"},
+	"transfer":   {KK: "%s, алушы: %s", RU: "%s, получатель: %s", EN: "%s, to %s"},
+	"purpose":    {KK: "Мақсаты", RU: "Цель", EN: "Purpose"},
+	"country":    {KK: "Алушының елі", RU: "Страна получателя", EN: "Recipient's country"},
+	"data_given": {KK: "Берілген деректер", RU: "Переданные данные", EN: "Data passed"},
+
 	// Other kinds.
 	"done": {KK: "Не істелді", RU: "Что сделано", EN: "What was done"},
 
@@ -393,6 +400,12 @@ func (l *Letter) PDF(lang string) ([]byte, error) {
 		}
 		if len(l.Held) == 0 {
 			p.para(p.t("held_none"), mfontstyle.Normal)
+		}
+		if len(l.Transfers) > 0 {
+			p.head("transfers")
+			for i, x := range l.Transfers {
+				p.transfer(i+1, x)
+			}
 		}
 	}
 	if strings.TrimSpace(l.Done) != "" || (l.Kind != Information && l.Outcome != Refused) {
@@ -667,6 +680,36 @@ func (p *letterPrinter) held(n int, h HeldRecord) {
 		p.list(p.t("recipients"), rs)
 	}
 	p.kv("retention", h.Retention)
+}
+
+// transfer prints one disclosure from the transfers register: when and to
+// whom as a heading, then for what, on which ground, what and where.
+func (p *letterPrinter) transfer(n int, x HeldTransfer) {
+	p.keep(letterKeep)
+	p.add(
+		mrow.New(1.5),
+		mline.NewRow(1.5, mprops.Line{Color: letterRule, Thickness: 0.2, OffsetPercent: 0, SizePercent: 100}),
+	)
+	title := fmt.Sprintf("%d. ", n) + fmt.Sprintf(p.t("transfer"), p.date(x.At), x.Recipient.Title.In(p.lang))
+	for i, c := range letterChunks(title) {
+		if i > 0 {
+			c = "    " + c
+		}
+		p.add(mtext.NewAutoRow(c, mprops.Text{
+			Style: mfontstyle.Bold, Size: letterRecordSize, Color: letterHeadColor, Top: 0.4, Bottom: 1, VerticalPadding: letterLinePad,
+		}))
+	}
+	p.kv("purpose", x.Purpose.Title.In(p.lang))
+	p.kv("ground", x.Ground.Title.In(p.lang))
+	data := make([]string, len(x.Fields))
+	for i, f := range x.Fields {
+		data[i] = f.Title.In(p.lang)
+	}
+	if len(data) == 0 {
+		data = []string{"—"}
+	}
+	p.list(p.t("data_given"), data)
+	p.kv("country", x.Country)
 }
 
 // closing names the person responsible for organising processing.

@@ -100,6 +100,14 @@ func informationLetter() *request.Letter {
 			Retention: "Келісім кері қайтарып алынғанға дейін.",
 		},
 	}
+	l.Transfers = []request.HeldTransfer{{
+		Recipient: item("akimat", text("Астана қаласының әкімдігі", "Акимат города Астаны", "Akimat of Astana")),
+		Purpose:   item("appeals", text(kkPurpose, "Приём и обработка обращений", "Receiving and handling requests")),
+		Ground:    item("consent", text("Дербес деректер субъектісінің келісімі", "Согласие субъекта персональных данных", "Consent of the data subject")),
+		Fields:    []request.Item{item("full_name", text("Тегі, аты, әкесінің аты", "Фамилия, имя, отчество", "Full name"))},
+		Country:   "KZ",
+		At:        time.Date(2025, 12, 1, 19, 0, 0, 0, time.UTC), // 02.12.2025 in Astana
+	}}
 	return l
 }
 
@@ -154,7 +162,8 @@ func TestLetterPDF(t *testing.T) {
 				"1. " + kkPurpose, "Дербес деректер субъектісінің келісімі", "Сайттағы өтініш нысаны", "04.11.2025",
 				"өңделуде", "Туған жері: " + kkValue, "Тегі, аты, әкесінің аты: " + kkAddressee,
 				"Астана қаласының әкімдігі", "Өтініш қаралғаннан кейін 3 жыл сақталады, содан кейін жойылады.",
-				"2. Жаңалықтар таратылымы", "бұғатталған", "Электрондық пошта мекенжайы", "деректер ешкімге берілмейді",
+				"2. Жаңалықтар таратылымы", "бұғатталған",
+				"Дербес деректеріңізді беру", "1. 02.12.2025, алушы: Астана қаласының әкімдігі", "Алушының елі KZ", "Электрондық пошта мекенжайы", "деректер ешкімге берілмейді",
 				"Дербес деректерді өңдеуді ұйымдастыруға жауапты тұлға: Нұрлан Болатұлы Сейітқали, dpo@shahar.kz, +7 7172 55 00 00",
 				"Қазақстан Республикасының «Дербес деректер және оларды қорғау туралы» № 94-V Заңы",
 			},
@@ -168,6 +177,7 @@ func TestLetterPDF(t *testing.T) {
 				"до 25.03.2026 (ст. 25 п. 2 пп. 6-7)", "21.03.2026, в установленный срок",
 				"1. Приём и обработка обращений", "Согласие субъекта персональных данных", "обрабатываются", "заблокированы",
 				"Место рождения: " + kkValue, "Акимат города Астаны", "данные никому не передаются",
+				"Передача ваших персональных данных", "1. 02.12.2025, получатель: Акимат города Астаны",
 				"Ответственный за организацию обработки персональных данных: Нұрлан Болатұлы Сейітқали",
 				"Закон Республики Казахстан № 94-V «О персональных данных и их защите»",
 			},
@@ -180,6 +190,7 @@ func TestLetterPDF(t *testing.T) {
 				"Received 18.03.2026", "by 25.03.2026 (Art. 25 p.2 sp.6-7)", "21.03.2026, within the term",
 				"1. Receiving and handling requests", "Request form on the website", "processed", "blocked",
 				"Place of birth: " + kkValue, "no recipients", "Retention",
+				"Transfers of your personal data", "1. 02.12.2025, to Akimat of Astana", "Data passed • Full name", "Recipient's country KZ",
 				"Person responsible for organising the processing of personal data: Нұрлан Болатұлы Сейітқали, dpo@shahar.kz",
 				"Law No. 94-V of the Republic of Kazakhstan", letterID,
 			},

@@ -289,6 +289,9 @@ type Verification struct {
 	// the clock of correction, blocking, unblocking and destruction starts
 	// then.
 	ConfirmedAt *time.Time
+	// Await records that the requester was asked for documents: the request
+	// waits in state verifying instead of being decided now.
+	Await bool
 }
 
 // VerifyRequest checks the requester's identity against the requisites the
@@ -314,6 +317,13 @@ func (v *Vault) VerifyRequest(ctx context.Context, a Actor, id string, ver Verif
 			return false, problem(Conflict, "request-not-verifiable", "", "the request is %s", r.State)
 		}
 		now := v.now()
+		if ver.Await {
+			c.Verified = ver.Checked
+			r.State = request.Verifying
+			out = summary(r, now)
+			return true, tx.JournalAppend(ctx, &journal.Entry{Actor: a.ID, Action: actionRequestVerify, Subject: r.SubjectID, Outcome: journal.OK,
+				Detail: detail(map[string]any{"role": a.Role, "request": id, "awaiting": "documents"})})
+		}
 		provided := c.Identity.Provided()
 		var missing []string
 		for _, req := range required {

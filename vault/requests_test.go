@@ -261,3 +261,28 @@ func TestOverdueRequestsComeFirst(t *testing.T) {
 		}
 	})
 }
+
+func TestARequestAwaitingDocumentsWaitsInVerifying(t *testing.T) {
+	each(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		sid, _, err := split(b.vault.CreateSubject(ctx, app, newAppeal()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, _ := b.vault.SubmitRequest(ctx, app, identified(request.Destruction, sid))
+		r, err = b.vault.VerifyRequest(ctx, app, r.ID, vault.Verification{Checked: []string{request.ReqFullName}, Await: true})
+		if err != nil || r.State != request.Verifying {
+			t.Fatalf("awaiting documents: %+v %v", r, err)
+		}
+		r, err = b.vault.VerifyRequest(ctx, app, r.ID, vault.Verification{Checked: allChecked})
+		if err != nil || r.State != request.InProgress {
+			t.Fatalf("documents arrived: %+v %v", r, err)
+		}
+		if _, err := b.vault.FulfilRequest(ctx, app, r.ID, vault.Fulfilment{}); err != nil {
+			t.Fatal(err)
+		}
+		if ids, _ := b.vault.Lookup(ctx, app, "appeals", "iin", iin); len(ids) != 0 {
+			t.Fatal("the subject was not destroyed")
+		}
+	})
+}
