@@ -3,7 +3,6 @@ package notify
 import (
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/url"
@@ -43,6 +42,9 @@ func FromURL(raw string, log *slog.Logger) (Notifier, error) {
 
 func fromURL(raw string, log *slog.Logger, getenv func(string) string) (Notifier, error) {
 	raw = strings.TrimSpace(raw)
+	if strings.EqualFold(raw, "log") {
+		return NewLog(log), nil
+	}
 	scheme, rest, ok := strings.Cut(raw, ":")
 	if !ok {
 		return nil, errURLForm
@@ -143,10 +145,3 @@ func smtpFromURL(raw string, getenv func(string) string) (Notifier, error) {
 	}
 	return NewSMTP(cfg)
 }
-
-// redacted holds a secret that must not be printed or logged: every fmt verb
-// and slog show REDACTED.
-type redacted string
-
-func (redacted) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, "REDACTED") }
-func (redacted) LogValue() slog.Value       { return slog.StringValue("REDACTED") }

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"mime"
 	"net"
@@ -70,6 +71,16 @@ func (c SMTPConfig) String() string {
 		r.Addr, r.From, r.Username, r.Password, r.StartTLS, r.Timeout)
 }
 
+// Format prints String, or GoString for %#v, so no verb shows the
+// password.
+func (c SMTPConfig) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('#') {
+		_, _ = io.WriteString(f, c.GoString())
+		return
+	}
+	_, _ = io.WriteString(f, c.String())
+}
+
 // GoString formats c with the password hidden, for %#v.
 func (c SMTPConfig) GoString() string {
 	r := c.redactedCopy()
@@ -94,7 +105,7 @@ type smtpNotifier struct {
 	fromAddr   string // the envelope sender
 	fromDomain string // for Message-IDs
 	username   string
-	password   redacted
+	password   string
 	startTLS   string
 	timeout    time.Duration
 }
@@ -151,7 +162,7 @@ func NewSMTP(cfg SMTPConfig) (Notifier, error) {
 		fromAddr:   fromAddr,
 		fromDomain: fromAddr[strings.LastIndexByte(fromAddr, '@')+1:],
 		username:   cfg.Username,
-		password:   redacted(cfg.Password),
+		password:   cfg.Password,
 		startTLS:   mode,
 		timeout:    timeout,
 	}, nil
@@ -166,6 +177,9 @@ func isLoopback(host string) bool {
 func (s *smtpNotifier) String() string {
 	return "notify.SMTP(" + s.addr + ", from " + s.fromAddr + ")"
 }
+
+// Format prints String for every verb, so no verb shows the password.
+func (s *smtpNotifier) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, s.String()) }
 
 func (s *smtpNotifier) Notify(ctx context.Context, m Message) error {
 	to, err := kz.ParseEmail(m.To)
@@ -210,7 +224,7 @@ func (s *smtpNotifier) Notify(ctx context.Context, m Message) error {
 		if ok, _ := c.Extension("AUTH"); !ok {
 			return fmt.Errorf("notify: SMTP server does not offer AUTH, ref %q", m.Ref)
 		}
-		if err := c.Auth(smtp.PlainAuth("", s.username, string(s.password), s.host)); err != nil {
+		if err := c.Auth(smtp.PlainAuth("", s.username, s.password, s.host)); err != nil {
 			return s.fail(ctx, m.Ref, "AUTH", err)
 		}
 	}

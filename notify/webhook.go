@@ -51,7 +51,7 @@ type webhookPayload struct {
 type webhook struct {
 	url    string
 	host   string
-	secret redacted
+	secret []byte
 	client *http.Client
 }
 
@@ -106,11 +106,14 @@ func NewWebhook(rawURL string, secret []byte, client *http.Client) (Notifier, er
 		c.Timeout = webhookTimeout
 	}
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &webhook{url: u.String(), host: u.Host, secret: redacted(secret), client: c}, nil
+	return &webhook{url: u.String(), host: u.Host, secret: bytes.Clone(secret), client: c}, nil
 }
 
 // String names the webhook by host only: its path and query may hold tokens.
 func (w *webhook) String() string { return "notify.Webhook(" + w.host + ")" }
+
+// Format prints String for every verb, so no verb shows the secret.
+func (w *webhook) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, w.String()) }
 
 func (w *webhook) Notify(ctx context.Context, m Message) error {
 	now := time.Now()
@@ -128,7 +131,7 @@ func (w *webhook) Notify(ctx context.Context, m Message) error {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "derbes-notify")
-	req.Header.Set(SignatureHeader, signatureHeader([]byte(w.secret), now.Unix(), body))
+	req.Header.Set(SignatureHeader, signatureHeader(w.secret, now.Unix(), body))
 	resp, err := w.client.Do(req)
 	if err != nil {
 		// *url.Error repeats the URL; keep only the cause (network errors

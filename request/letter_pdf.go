@@ -213,7 +213,7 @@ var letterLabels = map[string]policy.Text{
 	"record":          {KK: "Жазба нөмірі", RU: "Номер записи", EN: "Record No."},
 	"ground":          {KK: "Құқықтық негізі", RU: "Правовое основание", EN: "Legal ground"},
 	"channel":         {KK: "Алу тәсілі", RU: "Способ получения", EN: "Collected via"},
-	"collected":       {KK: "Жиналған күні", RU: "Дата получения", EN: "Collected on"},
+	"collected":       {KK: "Жиналған күні", RU: "Дата сбора", EN: "Collected on"},
 	"state":           {KK: "Күйі", RU: "Состояние", EN: "State"},
 	"state.active":    {KK: "өңделуде", RU: "обрабатываются", EN: "processed"},
 	"state.blocked":   {KK: "бұғатталған", RU: "заблокированы", EN: "blocked"},

@@ -120,8 +120,10 @@ type Letter struct {
 	Answered  time.Time `json:"answered_at"`
 
 	Operator LetterOperator `json:"operator"`
-	// Addressee is the requester (the subject or their representative).
-	Addressee      string `json:"addressee"`
+	// Addressee is the requester: the subject, or their representative.
+	Addressee string `json:"addressee"`
+	// Representative, when set, names the subject the addressee acts for
+	// (the letter reads "representative of …").
 	Representative string `json:"representative,omitempty"`
 
 	// Reason and Explanation are set for refusals: the code and the words.
