@@ -42,9 +42,7 @@ func secretsOf(m notify.Message) []string {
 			continue
 		}
 		out = append(out, s)
-		for _, line := range strings.Split(s, "\n") {
-			out = append(out, line)
-		}
+		out = append(out, strings.Split(s, "\n")...)
 	}
 	out = append(out, "Әлия", "7011234567", "aliya.nurlanqyzy", "900101300123", "Бауыржан")
 	return out

@@ -195,10 +195,9 @@ func (s *smtpNotifier) Notify(ctx context.Context, m Message) error {
 	if err != nil {
 		return s.fail(ctx, m.Ref, "dial", err)
 	}
-	if deadline, ok := ctx.Deadline(); ok {
-		_ = conn.SetDeadline(deadline)
-	}
-	// Cancelling ctx interrupts a conversation that is waiting on the server.
+	// ctx ending (its deadline, at most s.timeout away, or a cancel)
+	// interrupts a conversation waiting on the server; ctx.Err is then set
+	// by the time the read or write fails, so fail reports it.
 	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 

@@ -88,16 +88,33 @@ func prepareRecord(act *Active, category string, nr NewRecord) (*preparedRecord,
 	return &preparedRecord{NewRecord: nr, values: values}, nil
 }
 
-func (p *preparedRecord) seal(dk keys.DataKey, subject string, policyVersion int64, now time.Time) *store.Record {
-	id := newID()
-	return &store.Record{
-		ID: id, SubjectID: subject, Purpose: p.Purpose, Channel: p.Channel, Ground: p.Ground, ConsentID: p.Consent, State: store.Active,
-		FieldNames: strings.Join(fieldList(p.values), ","), Fields: sealFields(dk, "field", id, p.values),
-		PolicyVersion: policyVersion, CreatedAt: now, UpdatedAt: now,
-	}
+// sealedRecord is a record encrypted under its own data key, and that key
+// wrapped for the key store. Each record has its own key so that one record
+// can be destroyed for good (its key shredded) while the subject keeps
+// others.
+type sealedRecord struct {
+	*store.Record
+	wrapped []byte
 }
 
-func insertRecord(ctx context.Context, tx *store.Tx, a Actor, r *store.Record) error {
+func (v *Vault) sealRecord(p *preparedRecord, subject string, policyVersion int64, now time.Time) (*sealedRecord, error) {
+	id := newID()
+	rk, wrapped, err := v.ring.NewDataKey(id)
+	if err != nil {
+		return nil, err
+	}
+	return &sealedRecord{&store.Record{
+		ID: id, SubjectID: subject, Purpose: p.Purpose, Channel: p.Channel, Ground: p.Ground, ConsentID: p.Consent, State: store.Active,
+		FieldNames: strings.Join(fieldList(p.values), ","), Fields: sealFields(rk, "field", id, p.values),
+		PolicyVersion: policyVersion, CreatedAt: now, UpdatedAt: now,
+	}, wrapped}, nil
+}
+
+func insertRecord(ctx context.Context, tx *store.Tx, a Actor, sr *sealedRecord) error {
+	r := sr.Record
+	if err := tx.DataKeyInsert(ctx, r.ID, keys.WrappedVersion(sr.wrapped), sr.wrapped); err != nil {
+		return err
+	}
 	if err := tx.RecordInsert(ctx, r); err != nil {
 		return err
 	}
@@ -114,7 +131,7 @@ func (v *Vault) AddRecord(ctx context.Context, a Actor, subjectID string, nr New
 	if err != nil {
 		return "", err
 	}
-	var r *store.Record
+	var r *sealedRecord
 	err = v.store.Write(ctx, func(tx *store.Tx) error {
 		sub, err := tx.SubjectGet(ctx, subjectID)
 		if err != nil {
@@ -140,15 +157,9 @@ func (v *Vault) AddRecord(ctx context.Context, a Actor, subjectID string, nr New
 		} else if nr.Consent != "" {
 			return problem(Invalid, "consent-not-ground", "consent", "the record rests on ground %q, not on a consent", rec.Ground)
 		}
-		wrapped, err := tx.DataKeyGet(ctx, subjectID)
-		if err != nil {
+		if r, err = v.sealRecord(rec, subjectID, act.Version, v.now()); err != nil {
 			return err
 		}
-		dk, err := v.ring.Unwrap(subjectID, wrapped)
-		if err != nil {
-			return err
-		}
-		r = rec.seal(dk, subjectID, act.Version, v.now())
 		return insertRecord(ctx, tx, a, r)
 	})
 	if errors.Is(err, store.ErrNotFound) {
@@ -196,7 +207,7 @@ func (v *Vault) GetRecord(ctx context.Context, a Actor, id, purpose string, fiel
 			entry.Outcome, entry.Detail = journal.Denied, detail(map[string]any{"role": a.Role, "reason": refusal.Code})
 			return tx.JournalAppend(ctx, entry)
 		}
-		if got.wrapped, err = tx.DataKeyGet(ctx, r.SubjectID); err != nil {
+		if got.wrapped, err = tx.DataKeyGet(ctx, r.ID); err != nil {
 			return err
 		}
 		got.rec = r
@@ -249,7 +260,7 @@ func visible(r *store.Record, role policy.Role, want []string) []string {
 // open decrypts the fields the role sees.
 func (v *Vault) open(got readable, role policy.Role, want []string) (*Record, error) {
 	r := got.rec
-	dk, err := v.ring.Unwrap(r.SubjectID, got.wrapped)
+	dk, err := v.ring.Unwrap(r.ID, got.wrapped)
 	if err != nil {
 		return nil, err
 	}
@@ -292,10 +303,6 @@ func (v *Vault) ListRecords(ctx context.Context, a Actor, subjectID, purpose str
 		if err != nil {
 			return err
 		}
-		wrapped, err := tx.DataKeyGet(ctx, subjectID)
-		if err != nil {
-			return err
-		}
 		for _, r := range recs {
 			if p := readRefusal(r, purpose, v.now()); p != nil {
 				if r.Purpose == purpose && r.State != store.Destroyed {
@@ -307,6 +314,10 @@ func (v *Vault) ListRecords(ctx context.Context, a Actor, subjectID, purpose str
 					}
 				}
 				continue
+			}
+			wrapped, err := tx.DataKeyGet(ctx, r.ID)
+			if err != nil {
+				return err
 			}
 			got = append(got, readable{r, wrapped})
 			if err := tx.JournalAppend(ctx, &journal.Entry{Actor: a.ID, Action: journal.RecordRead, Purpose: purpose, Subject: subjectID, Record: r.ID, Outcome: journal.OK,
@@ -366,11 +377,11 @@ func (v *Vault) UpdateRecord(ctx context.Context, a Actor, id, purpose string, c
 		if err != nil {
 			return err
 		}
-		wrapped, err := tx.DataKeyGet(ctx, r.SubjectID)
+		wrapped, err := tx.DataKeyGet(ctx, r.ID)
 		if err != nil {
 			return err
 		}
-		dk, err := v.ring.Unwrap(r.SubjectID, wrapped)
+		dk, err := v.ring.Unwrap(r.ID, wrapped)
 		if err != nil {
 			return err
 		}

@@ -607,7 +607,6 @@ func (v *Vault) held(ctx context.Context, tx *store.Tx, p *policy.Policy, subjec
 	if err != nil {
 		return nil, err
 	}
-	all := func(string) bool { return values }
 	var out []request.HeldRecord
 	idents, err := openFields(dk, "identifier", subject, sub.Identifiers, func(string) bool { return true })
 	if err != nil {
@@ -622,7 +621,11 @@ func (v *Vault) held(ctx context.Context, tx *store.Tx, p *policy.Policy, subjec
 		if r.State == store.Destroyed {
 			continue
 		}
-		vals, err := openFields(dk, "field", r.ID, r.Fields, all)
+		rk, err := v.dataKey(ctx, tx, r.ID)
+		if err != nil {
+			return nil, err
+		}
+		vals, err := openFields(rk, "field", r.ID, r.Fields, func(string) bool { return values })
 		if err != nil {
 			return nil, err
 		}
@@ -717,7 +720,7 @@ func (v *Vault) correct(ctx context.Context, tx *store.Tx, a Actor, act *Active,
 	if err != nil {
 		return nil, err
 	}
-	dk, err := v.dataKey(ctx, tx, subject)
+	dk, err := v.dataKey(ctx, tx, r.ID)
 	if err != nil {
 		return nil, err
 	}

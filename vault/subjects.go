@@ -145,12 +145,14 @@ func (v *Vault) createSubject(ctx context.Context, a Actor, ns NewSubject) (subj
 		}
 		consentID = sc.row.ID
 	}
-	var r *store.Record
+	var r *sealedRecord
 	if rec != nil {
 		if rec.Ground == policy.GroundConsent {
 			rec.Consent = sc.row.ID
 		}
-		r = rec.seal(dk, subjectID, act.Version, now)
+		if r, err = v.sealRecord(rec, subjectID, act.Version, now); err != nil {
+			return "", "", "", err
+		}
 		recordID = r.ID
 	}
 	err = v.store.Write(ctx, func(tx *store.Tx) error {
@@ -315,8 +317,14 @@ func (v *Vault) destroySubject(ctx context.Context, tx *store.Tx, a Actor, id, p
 	if err != nil {
 		return err
 	}
+	// Shred the keys first: the subject's, and each record's.
 	if err := tx.DataKeyDelete(ctx, id); err != nil {
 		return err
+	}
+	for _, r := range recs {
+		if err := tx.DataKeyDelete(ctx, r.ID); err != nil {
+			return err
+		}
 	}
 	if err := tx.SubjectDestroy(ctx, id, v.now()); err != nil {
 		return err

@@ -393,6 +393,7 @@ func (v *Vault) ReadShared(ctx context.Context, token, record string, fields []s
 	var recs []*store.Record
 	var sub *store.Subject
 	var wrapped []byte
+	recKeys := map[string][]byte{}
 	var refusal *Problem
 	err := v.store.Write(ctx, func(tx *store.Tx) error {
 		refusal = nil
@@ -448,6 +449,11 @@ func (v *Vault) ReadShared(ctx context.Context, token, record string, fields []s
 		if wrapped, err = tx.DataKeyGet(ctx, x.SubjectID); err != nil {
 			return err
 		}
+		for _, r := range recs {
+			if recKeys[r.ID], err = tx.DataKeyGet(ctx, r.ID); err != nil {
+				return err
+			}
+		}
 		if err := tx.GrantTouch(ctx, g.ID, now); err != nil {
 			return err
 		}
@@ -479,7 +485,11 @@ func (v *Vault) ReadShared(ctx context.Context, token, record string, fields []s
 		return nil, err
 	}
 	for _, r := range recs {
-		vals, err := openFields(dk, "field", r.ID, r.Fields, in)
+		rk, err := v.ring.Unwrap(r.ID, recKeys[r.ID])
+		if err != nil {
+			return nil, err
+		}
+		vals, err := openFields(rk, "field", r.ID, r.Fields, in)
 		if err != nil {
 			return nil, err
 		}

@@ -378,6 +378,13 @@ func TestDestroyedDataIsGoneForGood(t *testing.T) {
 		if !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("the data key is still in the key store: %v", err)
 		}
+		err = b.env.Store.Write(ctx, func(tx *store.Tx) error {
+			_, err := tx.DataKeyGet(ctx, rid)
+			return err
+		})
+		if !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("the record's key is still in the key store: %v", err)
+		}
 		// Even the copy of the wrapped key opens only to a key that no
 		// longer matters once it is gone from the key store; without that
 		// copy nothing opens: a fresh data key, as anyone could try, fails.

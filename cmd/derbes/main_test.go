@@ -155,7 +155,7 @@ func TestAdministratorCommands(t *testing.T) {
 			}
 
 			code, out, errs = run(t, dir, vars, "keys", "rotate")
-			if code != 0 || !strings.Contains(out, "2 data keys now wrapped by master key 2") { // the subject's and the request's
+			if code != 0 || !strings.Contains(out, "3 data keys now wrapped by master key 2") { // the subject's, its record's and the request's
 				t.Fatalf("keys rotate: %d %s %s", code, out, errs)
 			}
 			code, out, errs = run(t, dir, vars, "journal", "verify")
