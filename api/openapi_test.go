@@ -23,6 +23,7 @@ import (
 	"github.com/derbes/derbes/consent"
 	"github.com/derbes/derbes/journal"
 	"github.com/derbes/derbes/policy"
+	"github.com/derbes/derbes/request"
 	"github.com/derbes/derbes/vault"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
@@ -229,6 +230,8 @@ func problemCodes(t *testing.T) map[string]bool {
 		// consent.Check's refusals, which the vault answers as 422 problems
 		// with their own code.
 		regexp.MustCompile(`\binvalid\(\s*"([a-z0-9-]+)"`),
+		// Codes chosen before the call: code, msg := "a", "…"; code = "b".
+		regexp.MustCompile(`\bcode(?:, \w+)* :?= "([a-z0-9-]+)"`),
 	}
 	codes := map[string]bool{}
 	for _, dir := range []string{"../vault", ".", "../consent"} {
@@ -251,7 +254,8 @@ func problemCodes(t *testing.T) map[string]bool {
 			}
 		}
 	}
-	for _, c := range []string{"not-found", "destroyed", "purpose-required", "unauthenticated", "malformed-json", "evidence-required", "ground-withdrawn"} {
+	for _, c := range []string{"not-found", "destroyed", "purpose-required", "unauthenticated", "malformed-json", "evidence-required", "ground-withdrawn",
+		"grant-invalid", "consent-does-not-allow", "cross-border-not-allowed", "request-not-in-progress"} {
 		if !codes[c] {
 			t.Fatalf("problem code %q not found in the sources; have the calls changed form?", c)
 		}
@@ -365,6 +369,19 @@ func TestOpenAPISchemas(t *testing.T) {
 		"WithdrawIn":       api.WithdrawIn{Purpose: "appeals", Reason: "subject-request"},
 		"AccountDeletedIn": api.AccountDeletedIn{Purpose: "appeals"},
 	}
+	rid := "0190c9a4-6f1e-7c3a-9b2d-5e8f1a2b3c50"
+	oldName, asked := "A Б", time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	good["RequestIn"] = api.RequestIn{Kind: "correction", Channel: "letter", Lang: "ru", Subject: rid, Content: request.Content{
+		Requester: request.Requester{FullName: "A B", Representative: &request.Representative{FullName: "C D", Authority: "power of attorney 12"}},
+		Identity: request.Identity{FullName: "A B", IIN: "900101300126", IDDocument: &request.IDDocument{Number: "045123456", Issued: "2019-05-14", Issuer: "МВД РК"},
+			Relationship: "appeal 2026/17", Signature: true},
+		Text: "my name is misspelt", Record: rid, Corrections: map[string]string{"full_name": "A B"}, Consent: rid}}
+	good["VerifyIn"] = api.VerifyIn{Subject: rid, Checked: []string{"full_name", "id_document", "signature"}, ConfirmedAt: &asked, Await: true}
+	good["AssignIn"] = api.AssignIn{Assignee: "dpo_office-2"}
+	good["FulfilIn"] = api.FulfilIn{Partly: true, IncludeValues: true, Done: "corrected", Record: rid, Corrections: map[string]*string{"full_name": &oldName, "phone": nil}, Consent: rid}
+	good["RefuseIn"] = api.RefuseIn{Reason: "no-data", Explanation: "nothing is held about you"}
+	good["TransferIn"] = api.TransferIn{Subject: rid, Recipient: "akimat", Purpose: "appeals", Records: []string{rid}, Fields: []string{"full_name", "iin"},
+		Ground: "law-enforcement", Reference: "request 12/345 of 2026-03-01", Grant: "1h30m"}
 	for name, v := range good {
 		if err := validate(t, schemas[name], v); err != nil {
 			t.Errorf("%s: a valid body is refused: %v", name, err)
@@ -379,6 +396,23 @@ func TestOpenAPISchemas(t *testing.T) {
 	}
 	if err := validate(t, schemas["SubjectIn"], map[string]any{"category": "a", "purpose": "b", "identifiers": map[string]string{"passport": "x"}}); err == nil {
 		t.Error("SubjectIn: an identifier other than iin, phone, email passes")
+	}
+	// What the request and transfer handlers refuse, the schemas refuse.
+	for name, v := range map[string]any{
+		"RequestIn (verified at intake)": api.RequestIn{Kind: "information", Channel: "letter", Content: request.Content{Requester: request.Requester{FullName: "A"}, Verified: []string{"signature"}}},
+		"RequestIn (unknown kind)":       api.RequestIn{Kind: "complaint", Channel: "letter", Content: request.Content{Requester: request.Requester{FullName: "A"}}},
+		"RequestIn (channel not a code)": api.RequestIn{Kind: "information", Channel: "By Letter", Content: request.Content{Requester: request.Requester{FullName: "A"}}},
+		"RequestIn (no requester)":       map[string]any{"kind": "information", "channel": "letter"},
+		"VerifyIn (not a requisite)":     api.VerifyIn{Checked: []string{"passport"}},
+		"RefuseIn (not a reason)":        api.RefuseIn{Reason: "busy", Explanation: "x"},
+		"RefuseIn (no explanation)":      map[string]any{"reason": "no-data"},
+		"AssignIn (not an id)":           api.AssignIn{Assignee: "Ivan Petrov"},
+		"TransferIn (grant not a time)":  api.TransferIn{Subject: rid, Recipient: "akimat", Fields: []string{"full_name"}, Grant: "3 days"},
+		"TransferIn (no fields)":         api.TransferIn{Subject: rid, Recipient: "akimat"},
+	} {
+		if err := validate(t, schemas[strings.Fields(name)[0]], v); err == nil {
+			t.Errorf("%s passes its schema; the API refuses it", name)
+		}
 	}
 	if err := validate(t, schemas["WithdrawIn"], api.WithdrawIn{Purpose: "appeals", Refusal: &api.RefusalIn{Reason: "obligation-unfulfilled", Basis: "the appeal is open"}}); err != nil {
 		t.Errorf("WithdrawIn: a refusal is refused: %v", err)
@@ -459,6 +493,40 @@ func TestOpenAPISchemas(t *testing.T) {
 		Notice: consent.ReceiptNotice{PolicyVersion: 1, PolicyLabel: "1"}, Withdrawal: &consent.ReceiptWithdrawal{Due: &due, Reason: "subject-request"}}
 	destroyed := now.Add(time.Hour)
 	responses["Subject (destroyed)"] = &vault.Subject{ID: id1, Category: "applicant", State: "destroyed", CreatedAt: now, DestroyedAt: &destroyed}
+	content := &request.Content{Requester: request.Requester{FullName: "A B"}, Identity: request.Identity{FullName: "A B", Signature: true},
+		Text: "what do you hold?", Verified: []string{"full_name", "signature"}}
+	req := &vault.Request{ID: id1, Kind: "information", State: "answered", Outcome: "partly", Subject: id2, Channel: "letter", Representative: true, Lang: "ru",
+		ReceivedAt: now, ClockAt: now, Due: &due, Assignee: "dpo", AnsweredAt: &destroyed, Content: content, Warning: "counted on a calendar year not yet confirmed"}
+	responses["Request"] = req
+	responses["Request (refused)"] = &vault.Request{ID: id1, Kind: "correction", State: "answered", Outcome: "refused", Refusal: "identity-incomplete", Channel: "visit",
+		Lang: "kk", ReceivedAt: now, ClockAt: now, Overdue: false, AnsweredAt: &now}
+	responses["Request (uncounted)"] = &vault.Request{ID: id1, Kind: "blocking", State: "received", Channel: "e-mail", Lang: "en", ReceivedAt: now, ClockAt: now,
+		Overdue: true, Warning: "the deadline could not be counted"}
+	responses["Requests"] = api.Requests{Requests: []*vault.Request{req}}
+	responses["Requests (none)"] = api.Requests{Requests: []*vault.Request{}}
+	item := request.Item{ID: "appeals", Title: title}
+	op := request.LetterOperator{Name: title, BIN: "040540123456", Address: "Астана", Responsible: "R P", Contact: "dpo@example.kz"}
+	responses["Letter"] = &request.Letter{Schema: "derbes-answer/1", RequestID: id1, Kind: "information", Outcome: "fulfilled", Lang: "kk",
+		Received: now, Due: due, Answered: destroyed, Operator: op, Addressee: "C D", Representative: "A B", Done: "sent by post",
+		Held: []request.HeldRecord{
+			{Record: "identifiers", Collected: now, State: "active", Retention: "as long as any record is kept",
+				Data: []request.HeldField{{Item: request.Item{ID: "iin", Title: title}, Value: "900101300126"}}},
+			{Record: id2, Purpose: item, Ground: item, Channel: item, Collected: now, State: "blocked", Retention: "5y from collection, then destroy",
+				Data: []request.HeldField{{Item: item}}, Recipients: []request.Item{item}}},
+		Transfers: []request.HeldTransfer{{Recipient: item, Purpose: item, Ground: item, Fields: []request.Item{item}, Country: "KZ", At: now}}}
+	responses["Letter (refusal)"] = &request.Letter{Schema: "derbes-answer/1", RequestID: id1, Kind: "correction", Outcome: "refused", Lang: "en",
+		Received: now, Answered: now, Operator: op, Addressee: "A B", Reason: "identity-incomplete", Explanation: "", Missing: []string{"id_document", "signature"}}
+	expires := now.Add(72 * time.Hour)
+	transfer := &vault.Transfer{ID: id1, Subject: id2, Recipient: "akimat", Purpose: "appeals", Ground: "consent", Consent: id1, Records: []string{id2},
+		Fields: []string{"full_name", "iin"}, Country: "KZ", DecidedBy: "apikey:0f3a9c1d2e4b", CreatedAt: now, NotifyDue: &due, NotifiedAt: &destroyed, RevokedAt: &destroyed,
+		Grant: &vault.IssuedGrant{Token: "dbg_0123456789ab_" + strings.Repeat("A", 42) + "-", ExpiresAt: expires}}
+	responses["Transfer"] = transfer
+	responses["Transfer (abroad, by law)"] = &vault.Transfer{ID: id1, Subject: id2, Recipient: "interpol", Purpose: "appeals", Ground: "international-treaty",
+		Records: []string{id2}, Fields: []string{"full_name"}, Country: "FR", CrossBorder: true, DecidedBy: "cli", CreatedAt: now}
+	responses["Transfers"] = api.Transfers{Transfers: []*vault.Transfer{transfer}}
+	responses["Transfers (none)"] = api.Transfers{Transfers: []*vault.Transfer{}}
+	responses["Shared"] = &vault.Shared{Transfer: id1, Recipient: "akimat", Purpose: "appeals", Identifiers: map[string]string{"iin": "900101300126"},
+		Records: []vault.SharedRecord{{ID: id2, Fields: map[string]string{"full_name": "A B"}}}, ExpiresAt: expires}
 	for name, v := range responses {
 		s := schemas[strings.Fields(name)[0]]
 		if err := validate(t, s, v); err != nil {
@@ -509,6 +577,31 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"ReceiptNotice":     consent.ReceiptNotice{},
 		"ReceiptWithdrawal": consent.ReceiptWithdrawal{},
 		"Text":              policy.Text{},
+
+		"RequestIn":             api.RequestIn{},
+		"Requester":             request.Requester{},
+		"RequestRepresentative": request.Representative{},
+		"Identity":              request.Identity{},
+		"IDDocument":            request.IDDocument{},
+		"RequestContent":        request.Content{},
+		"Request":               vault.Request{},
+		"Requests":              api.Requests{},
+		"VerifyIn":              api.VerifyIn{},
+		"AssignIn":              api.AssignIn{},
+		"FulfilIn":              api.FulfilIn{},
+		"RefuseIn":              api.RefuseIn{},
+		"Letter":                request.Letter{},
+		"LetterOperator":        request.LetterOperator{},
+		"HeldRecord":            request.HeldRecord{},
+		"HeldField":             request.HeldField{},
+		"HeldTransfer":          request.HeldTransfer{},
+		"Item":                  request.Item{},
+		"TransferIn":            api.TransferIn{},
+		"Transfer":              vault.Transfer{},
+		"Transfers":             api.Transfers{},
+		"IssuedGrant":           vault.IssuedGrant{},
+		"Shared":                vault.Shared{},
+		"SharedRecord":          vault.SharedRecord{},
 	}
 	for name, v := range types {
 		var s struct{ Properties map[string]any }
@@ -534,10 +627,19 @@ func jsonNames(t reflect.Type) []string {
 			continue
 		}
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		switch name {
-		case "-":
+		ft := f.Type
+		if ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		switch {
+		case name == "-":
 			continue
-		case "":
+		case name == "" && f.Anonymous && ft.Kind() == reflect.Struct:
+			// encoding/json puts an embedded struct's members in its
+			// parent's object.
+			out = append(out, jsonNames(ft)...)
+			continue
+		case name == "":
 			name = f.Name
 		}
 		out = append(out, name)

@@ -2,8 +2,6 @@ package client
 
 import (
 	"context"
-	"fmt"
-	"mime"
 	"net/http"
 	"net/url"
 	"time"
@@ -330,15 +328,7 @@ func (c *Client) ReceiptPDF(ctx context.Context, consentID, purpose, lang string
 // EventReceiptPDF is ReceiptPDF for one event of the consent; an empty
 // eventID means the latest.
 func (c *Client) EventReceiptPDF(ctx context.Context, consentID, eventID, purpose, lang string) ([]byte, error) {
-	path := receiptPath(consentID)
-	resp, data, err := c.send(ctx, http.MethodGet, path, receiptQuery("pdf", lang, eventID), purpose, "application/pdf, application/problem+json", nil)
-	if err != nil {
-		return nil, err
-	}
-	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "application/pdf" {
-		return nil, fmt.Errorf("client: GET %s: the answer is %s, not a PDF", path, orNone(mt))
-	}
-	return data, nil
+	return c.pdf(ctx, receiptPath(consentID), receiptQuery("pdf", lang, eventID), purpose)
 }
 
 func receiptPath(consentID string) string {

@@ -38,8 +38,8 @@ const (
 // DATA, when SMTPConfig.Timeout is zero.
 const smtpTimeout = 30 * time.Second
 
-// SMTPConfig configures [NewSMTP]. Its String and LogValue hide the
-// password.
+// SMTPConfig configures [NewSMTP]. Printed with fmt (any verb) or logged
+// with slog, it shows REDACTED for the password.
 type SMTPConfig struct {
 	// Addr is the submission server, "host:port" ("mail.example.kz:587").
 	Addr string

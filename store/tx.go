@@ -241,22 +241,27 @@ type Record struct {
 	// on, as read with it ("" when it rests on another ground).
 	ConsentState string
 	ConsentUntil *time.Time
+
+	// RetentionEnd is when the record's term ends; nil until it starts
+	// (an event, the end of a relationship, the purpose achieved).
+	RetentionEnd *time.Time
 }
 
 // RecordInsert adds a record.
 func (t *Tx) RecordInsert(ctx context.Context, r *Record) error {
-	_, err := t.exec(ctx, "RecordInsert", r.ID, r.SubjectID, r.Purpose, r.Channel, r.Ground, r.ConsentID, r.FieldNames, r.Fields, r.PolicyVersion, micros(r.CreatedAt), micros(r.UpdatedAt))
+	_, err := t.exec(ctx, "RecordInsert", r.ID, r.SubjectID, r.Purpose, r.Channel, r.Ground, r.ConsentID, r.FieldNames, r.Fields, r.PolicyVersion, micros(r.CreatedAt), micros(r.UpdatedAt), nullTime(r.RetentionEnd))
 	return err
 }
 
 func scanRecord(sc interface{ Scan(...any) error }) (*Record, error) {
 	var r Record
 	var created, updated int64
-	var destroyed, until sql.NullInt64
+	var destroyed, until, end sql.NullInt64
 	if err := sc.Scan(&r.ID, &r.SubjectID, &r.Purpose, &r.Channel, &r.Ground, &r.ConsentID, &r.State, &r.FieldNames, &r.Fields, &r.PolicyVersion,
-		&created, &updated, &destroyed, &r.ConsentState, &until); err != nil {
+		&created, &updated, &destroyed, &r.ConsentState, &until, &end); err != nil {
 		return nil, err
 	}
+	r.RetentionEnd = nullMicros(end)
 	r.CreatedAt, r.UpdatedAt, r.DestroyedAt = fromMicros(created), fromMicros(updated), nullMicros(destroyed)
 	r.ConsentUntil = nullMicros(until)
 	return &r, nil

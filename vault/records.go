@@ -47,7 +47,8 @@ type Record struct {
 // preparedRecord is a checked record waiting to be encrypted.
 type preparedRecord struct {
 	NewRecord
-	values map[string]string
+	values    map[string]string
+	retention policy.Retention
 }
 
 // prepareRecord checks a record against the policy: the purpose concerns
@@ -85,7 +86,7 @@ func prepareRecord(act *Active, category string, nr NewRecord) (*preparedRecord,
 	if perr != nil {
 		return nil, perr
 	}
-	return &preparedRecord{NewRecord: nr, values: values}, nil
+	return &preparedRecord{NewRecord: nr, values: values, retention: pu.Retention}, nil
 }
 
 // sealedRecord is a record encrypted under its own data key, and that key
@@ -106,7 +107,7 @@ func (v *Vault) sealRecord(p *preparedRecord, subject string, policyVersion int6
 	return &sealedRecord{&store.Record{
 		ID: id, SubjectID: subject, Purpose: p.Purpose, Channel: p.Channel, Ground: p.Ground, ConsentID: p.Consent, State: store.Active,
 		FieldNames: strings.Join(fieldList(p.values), ","), Fields: sealFields(rk, "field", id, p.values),
-		PolicyVersion: policyVersion, CreatedAt: now, UpdatedAt: now,
+		PolicyVersion: policyVersion, CreatedAt: now, UpdatedAt: now, RetentionEnd: retentionEnd(p.retention, now),
 	}, wrapped}, nil
 }
 

@@ -29,23 +29,28 @@ type Globals struct {
 	// CalendarDir holds year files that correct or extend the embedded
 	// working-day calendar (the yearly order on transfers of days off).
 	CalendarDir string `help:"Directory of working-day calendar year files (YYYY.yaml) that correct or add years." type:"path" env:"DERBES_CALENDAR_DIR" name:"calendar-dir"`
+	Notify      string `help:"Where notices to subjects and alerts go: log: (development: a log line without personal data), webhook+https://…?secret=…, smtp://user@host:587?from=…" default:"log:" env:"DERBES_NOTIFY"`
 }
 
 // CLI is the command line.
 type CLI struct {
 	Globals
 
-	Serve    ServeCmd    `cmd:"" help:"Serve the API."`
-	Demo     DemoCmd     `cmd:"" help:"Serve the iKomek example policy with demo data: the quick start."`
-	Policy   PolicyCmd   `cmd:"" help:"Check policy files."`
-	Journal  JournalCmd  `cmd:"" help:"Verify or export the journal."`
-	Keys     KeysCmd     `cmd:"" help:"Create or rotate keys."`
-	APIKeys  APIKeysCmd  `cmd:"" name:"apikeys" help:"Issue, list and revoke API keys."`
-	Consent  ConsentCmd  `cmd:"" help:"Record withdrawals of consent and reasoned refusals."`
-	Requests RequestsCmd `cmd:"" help:"Subjects' requests: the responsible person's lists."`
-	Calendar CalendarCmd `cmd:"" help:"Show the working-day calendar."`
-	Bench    BenchCmd    `cmd:"" help:"Measure derbes on this machine (in a scratch store)."`
-	Version  VersionCmd  `cmd:"" help:"Print the version."`
+	Serve     ServeCmd     `cmd:"" help:"Serve the API."`
+	Demo      DemoCmd      `cmd:"" help:"Serve the iKomek example policy with demo data: the quick start."`
+	Policy    PolicyCmd    `cmd:"" help:"Check policy files."`
+	Journal   JournalCmd   `cmd:"" help:"Verify or export the journal."`
+	Keys      KeysCmd      `cmd:"" help:"Create or rotate keys."`
+	APIKeys   APIKeysCmd   `cmd:"" name:"apikeys" help:"Issue, list and revoke API keys."`
+	Consent   ConsentCmd   `cmd:"" help:"Record withdrawals of consent and reasoned refusals."`
+	Requests  RequestsCmd  `cmd:"" help:"Subjects' requests: the responsible person's lists."`
+	Sweep     SweepCmd     `cmd:"" help:"Destroy or depersonalise every record whose term has ended or whose ground is gone (once; serve runs it hourly)."`
+	Acts      ActsCmd      `cmd:"" help:"Acts of destruction."`
+	Retention RetentionCmd `cmd:"" help:"What is due for destruction."`
+	Export    ExportCmd    `cmd:"" help:"Exports for the operator."`
+	Calendar  CalendarCmd  `cmd:"" help:"Show the working-day calendar."`
+	Bench     BenchCmd     `cmd:"" help:"Measure derbes on this machine (in a scratch store)."`
+	Version   VersionCmd   `cmd:"" help:"Print the version."`
 }
 
 // exitError carries an exit status out of a command.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/derbes/derbes/access"
 	"github.com/derbes/derbes/api"
+	"github.com/derbes/derbes/notify"
 	"github.com/derbes/derbes/policy"
 	"github.com/derbes/derbes/vault"
 )
@@ -61,6 +62,12 @@ func serve(g *Globals, listen string, p *policy.Policy, src []byte, ready func(c
 		return err
 	}
 	base := "http://" + ln.Addr().String()
+	n, err := notify.FromURL(g.Notify, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	go background(ctx, in, n, log)
 	log.Info("serving", slog.String("url", base), slog.String("store", in.store.Dialect()), slog.Int64("policy_version", act.Version), slog.String("policy", p.Version))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -82,4 +89,48 @@ func serve(g *Globals, listen string, p *policy.Policy, src []byte, ready func(c
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// background runs the scheduled work of a serving node until ctx ends: the
+// retention sweep every hour (a lease lets one node of several sweep at a
+// time) and the notices of transfers every five minutes. Failures are
+// logged and retried at the next tick; nothing is lost, because what is due
+// stays due in the store.
+func background(ctx context.Context, in *instance, n notify.Notifier, log *slog.Logger) {
+	node := nodeName()
+	sweep := time.NewTicker(time.Hour)
+	notices := time.NewTicker(5 * time.Minute)
+	defer sweep.Stop()
+	defer notices.Stop()
+	run := func(what string, fn func() error) {
+		if err := fn(); err != nil && !errors.Is(err, vault.ErrSweepRunning) {
+			log.Warn("scheduled work failed; it will be retried", slog.String("job", what), slog.String("error", err.Error()))
+		}
+	}
+	doSweep := func() error {
+		res, err := in.vault.Sweep(ctx, node)
+		if err == nil && res.Act != "" {
+			log.Info("retention sweep", slog.String("act", res.Act), slog.Int("destroyed", res.Destroyed), slog.Int("depersonalised", res.Depersonalised))
+		}
+		return err
+	}
+	doNotices := func() error {
+		sent, waiting, err := in.vault.NotifyTransfers(ctx, n)
+		if sent+waiting > 0 {
+			log.Info("transfer notices", slog.Int("sent", sent), slog.Int("waiting", waiting))
+		}
+		return err
+	}
+	run("retention-sweep", doSweep)
+	run("transfer-notices", doNotices)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-sweep.C:
+			run("retention-sweep", doSweep)
+		case <-notices.C:
+			run("transfer-notices", doNotices)
+		}
+	}
 }

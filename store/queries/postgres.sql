@@ -33,18 +33,18 @@ SELECT subject_id FROM identifiers WHERE kind = $1 AND hash = $2 ORDER BY subjec
 DELETE FROM identifiers WHERE subject_id = $1;
 
 -- name: RecordInsert
-INSERT INTO records (id, subject_id, purpose, channel, ground, consent_id, state, field_names, fields, policy_version, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $9, $10, $11);
+INSERT INTO records (id, subject_id, purpose, channel, ground, consent_id, state, field_names, fields, policy_version, created_at, updated_at, retention_end)
+VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $9, $10, $11, $12);
 
 -- name: RecordGet
 -- With the state and term of the consent the record rests on, if any.
 SELECT r.id, r.subject_id, r.purpose, r.channel, r.ground, r.consent_id, r.state, r.field_names, r.fields, r.policy_version,
-       r.created_at, r.updated_at, r.destroyed_at, COALESCE(c.state, ''), c.until_at
+       r.created_at, r.updated_at, r.destroyed_at, COALESCE(c.state, ''), c.until_at, r.retention_end
 FROM records r LEFT JOIN consents c ON c.id = r.consent_id WHERE r.id = $1;
 
 -- name: RecordsBySubject
 SELECT r.id, r.subject_id, r.purpose, r.channel, r.ground, r.consent_id, r.state, r.field_names, r.fields, r.policy_version,
-       r.created_at, r.updated_at, r.destroyed_at, COALESCE(c.state, ''), c.until_at
+       r.created_at, r.updated_at, r.destroyed_at, COALESCE(c.state, ''), c.until_at, r.retention_end
 FROM records r LEFT JOIN consents c ON c.id = r.consent_id WHERE r.subject_id = $1 ORDER BY r.created_at, r.id;
 
 -- name: RecordUpdate
@@ -227,3 +227,71 @@ UPDATE grants SET revoked_at = $1 WHERE transfer_id = $2 AND revoked_at IS NULL;
 
 -- name: GrantTouch
 UPDATE grants SET last_used_at = $1 WHERE id = $2;
+
+-- name: RecordRetentionStart
+UPDATE records SET retention_end = $1 WHERE id = $2 AND state <> 'destroyed';
+
+-- name: RecordsDue
+-- Records whose term has ended, soonest first, with what an act records.
+SELECT r.id, r.subject_id, r.purpose, r.ground, s.category, 'retention-end'
+FROM records r JOIN subjects s ON s.id = r.subject_id
+WHERE r.retention_end IS NOT NULL AND r.retention_end <= $1 AND r.state <> 'destroyed'
+ORDER BY r.retention_end, r.id LIMIT $2;
+
+-- name: RecordsQueuedDue
+SELECT r.id, r.subject_id, r.purpose, r.ground, s.category, q.reason
+FROM destruction_queue q JOIN records r ON r.id = q.record_id JOIN subjects s ON s.id = r.subject_id
+WHERE (q.due_at IS NULL OR q.due_at <= $1) AND r.state <> 'destroyed'
+ORDER BY q.queued_at, q.record_id LIMIT $2;
+
+-- name: RecordDestroy
+UPDATE records SET state = 'destroyed', fields = NULL, destroyed_at = $1, updated_at = $2 WHERE id = $3 AND state <> 'destroyed';
+
+-- name: DestructionDequeue
+DELETE FROM destruction_queue WHERE record_id = $1;
+
+-- name: JobLease
+INSERT INTO jobs (name, holder, lease_until) VALUES ($1, $2, $3)
+ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, lease_until = excluded.lease_until
+WHERE jobs.lease_until < $4 OR jobs.holder = excluded.holder;
+
+-- name: JobRelease
+UPDATE jobs SET lease_until = 0, last_run_at = $1 WHERE name = $2 AND holder = $3;
+
+-- name: ActInsert
+INSERT INTO acts (id, kind, started_at) VALUES ($1, $2, $3);
+
+-- name: ActRecordInsert
+INSERT INTO act_records (act_id, record_id, subject_id, purpose, category, ground, action, rule) VALUES ($1, $2, $3, $4, $5, $6, $7, $8);
+
+-- name: ActRecords
+SELECT record_id, subject_id, purpose, category, ground, action, rule FROM act_records WHERE act_id = $1 ORDER BY record_id;
+
+-- name: ActSeal
+UPDATE acts SET sealed_at = $1, records = $2, summary = $3, signature = $4 WHERE id = $5 AND sealed_at IS NULL;
+
+-- name: ActsUnsealed
+SELECT id, kind, started_at, sealed_at, records, summary, signature FROM acts WHERE sealed_at IS NULL ORDER BY started_at, id;
+
+-- name: ActGet
+SELECT id, kind, started_at, sealed_at, records, summary, signature FROM acts WHERE id = $1;
+
+-- name: ActList
+SELECT id, kind, started_at, sealed_at, records, summary, signature FROM acts ORDER BY started_at DESC, id LIMIT $1;
+
+-- name: StatsInsert
+INSERT INTO stats_rows (id, purpose, category, collected_year, attributes, created_at) VALUES ($1, $2, $3, $4, $5, $6);
+
+-- name: StatsByPurpose
+SELECT category, collected_year, attributes FROM stats_rows WHERE purpose = $1 ORDER BY id;
+
+-- name: RecordsEndingBefore
+-- What the sweep will destroy or depersonalise before a time, and why.
+SELECT r.id, r.subject_id, r.purpose, r.ground, s.category, 'retention-end', r.retention_end
+FROM records r JOIN subjects s ON s.id = r.subject_id
+WHERE r.retention_end IS NOT NULL AND r.retention_end <= $1 AND r.state <> 'destroyed'
+UNION ALL
+SELECT r.id, r.subject_id, r.purpose, r.ground, s.category, q.reason, q.due_at
+FROM destruction_queue q JOIN records r ON r.id = q.record_id JOIN subjects s ON s.id = r.subject_id
+WHERE (q.due_at IS NULL OR q.due_at <= $2) AND r.state <> 'destroyed'
+ORDER BY 7, 1 LIMIT $3;

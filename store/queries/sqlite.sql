@@ -33,18 +33,18 @@ SELECT subject_id FROM identifiers WHERE kind = ? AND hash = ? ORDER BY subject_
 DELETE FROM identifiers WHERE subject_id = ?;
 
 -- name: RecordInsert
-INSERT INTO records (id, subject_id, purpose, channel, ground, consent_id, state, field_names, fields, policy_version, created_at, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?);
+INSERT INTO records (id, subject_id, purpose, channel, ground, consent_id, state, field_names, fields, policy_version, created_at, updated_at, retention_end)
+VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?);
 
 -- name: RecordGet
 -- With the state and term of the consent the record rests on, if any.
 SELECT r.id, r.subject_id, r.purpose, r.channel, r.ground, r.consent_id, r.state, r.field_names, r.fields, r.policy_version,
-       r.created_at, r.updated_at, r.destroyed_at, COALESCE(c.state, ''), c.until_at
+       r.created_at, r.updated_at, r.destroyed_at, COALESCE(c.state, ''), c.until_at, r.retention_end
 FROM records r LEFT JOIN consents c ON c.id = r.consent_id WHERE r.id = ?;
 
 -- name: RecordsBySubject
 SELECT r.id, r.subject_id, r.purpose, r.channel, r.ground, r.consent_id, r.state, r.field_names, r.fields, r.policy_version,
-       r.created_at, r.updated_at, r.destroyed_at, COALESCE(c.state, ''), c.until_at
+       r.created_at, r.updated_at, r.destroyed_at, COALESCE(c.state, ''), c.until_at, r.retention_end
 FROM records r LEFT JOIN consents c ON c.id = r.consent_id WHERE r.subject_id = ? ORDER BY r.created_at, r.id;
 
 -- name: RecordUpdate
@@ -227,3 +227,71 @@ UPDATE grants SET revoked_at = ? WHERE transfer_id = ? AND revoked_at IS NULL;
 
 -- name: GrantTouch
 UPDATE grants SET last_used_at = ? WHERE id = ?;
+
+-- name: RecordRetentionStart
+UPDATE records SET retention_end = ? WHERE id = ? AND state <> 'destroyed';
+
+-- name: RecordsDue
+-- Records whose term has ended, soonest first, with what an act records.
+SELECT r.id, r.subject_id, r.purpose, r.ground, s.category, 'retention-end'
+FROM records r JOIN subjects s ON s.id = r.subject_id
+WHERE r.retention_end IS NOT NULL AND r.retention_end <= ? AND r.state <> 'destroyed'
+ORDER BY r.retention_end, r.id LIMIT ?;
+
+-- name: RecordsQueuedDue
+SELECT r.id, r.subject_id, r.purpose, r.ground, s.category, q.reason
+FROM destruction_queue q JOIN records r ON r.id = q.record_id JOIN subjects s ON s.id = r.subject_id
+WHERE (q.due_at IS NULL OR q.due_at <= ?) AND r.state <> 'destroyed'
+ORDER BY q.queued_at, q.record_id LIMIT ?;
+
+-- name: RecordDestroy
+UPDATE records SET state = 'destroyed', fields = NULL, destroyed_at = ?, updated_at = ? WHERE id = ? AND state <> 'destroyed';
+
+-- name: DestructionDequeue
+DELETE FROM destruction_queue WHERE record_id = ?;
+
+-- name: JobLease
+INSERT INTO jobs (name, holder, lease_until) VALUES (?, ?, ?)
+ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, lease_until = excluded.lease_until
+WHERE jobs.lease_until < ? OR jobs.holder = excluded.holder;
+
+-- name: JobRelease
+UPDATE jobs SET lease_until = 0, last_run_at = ? WHERE name = ? AND holder = ?;
+
+-- name: ActInsert
+INSERT INTO acts (id, kind, started_at) VALUES (?, ?, ?);
+
+-- name: ActRecordInsert
+INSERT INTO act_records (act_id, record_id, subject_id, purpose, category, ground, action, rule) VALUES (?, ?, ?, ?, ?, ?, ?, ?);
+
+-- name: ActRecords
+SELECT record_id, subject_id, purpose, category, ground, action, rule FROM act_records WHERE act_id = ? ORDER BY record_id;
+
+-- name: ActSeal
+UPDATE acts SET sealed_at = ?, records = ?, summary = ?, signature = ? WHERE id = ? AND sealed_at IS NULL;
+
+-- name: ActsUnsealed
+SELECT id, kind, started_at, sealed_at, records, summary, signature FROM acts WHERE sealed_at IS NULL ORDER BY started_at, id;
+
+-- name: ActGet
+SELECT id, kind, started_at, sealed_at, records, summary, signature FROM acts WHERE id = ?;
+
+-- name: ActList
+SELECT id, kind, started_at, sealed_at, records, summary, signature FROM acts ORDER BY started_at DESC, id LIMIT ?;
+
+-- name: StatsInsert
+INSERT INTO stats_rows (id, purpose, category, collected_year, attributes, created_at) VALUES (?, ?, ?, ?, ?, ?);
+
+-- name: StatsByPurpose
+SELECT category, collected_year, attributes FROM stats_rows WHERE purpose = ? ORDER BY id;
+
+-- name: RecordsEndingBefore
+-- What the sweep will destroy or depersonalise before a time, and why.
+SELECT r.id, r.subject_id, r.purpose, r.ground, s.category, 'retention-end', r.retention_end
+FROM records r JOIN subjects s ON s.id = r.subject_id
+WHERE r.retention_end IS NOT NULL AND r.retention_end <= ? AND r.state <> 'destroyed'
+UNION ALL
+SELECT r.id, r.subject_id, r.purpose, r.ground, s.category, q.reason, q.due_at
+FROM destruction_queue q JOIN records r ON r.id = q.record_id JOIN subjects s ON s.id = r.subject_id
+WHERE (q.due_at IS NULL OR q.due_at <= ?) AND r.state <> 'destroyed'
+ORDER BY 7, 1 LIMIT ?;

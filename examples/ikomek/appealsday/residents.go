@@ -18,6 +18,9 @@ type resident struct {
 	Email    string // only for appeals sent by e-mail
 	Address  string
 	Kazakh   bool // speaks Kazakh to the centre (otherwise Russian)
+	// The identity card a resident shows when asking what is held about
+	// them: its number and date of issue.
+	IDCard, IDIssued string
 }
 
 // An appeal is one contact of the day: a consultation answered on the
@@ -32,6 +35,9 @@ type appeal struct {
 	// Closed: the executor resolves the appeal during the day, and the
 	// operator closes it.
 	Closed bool
+	// AsksWhatIsHeld: the resident then asks what the centre holds about
+	// them.
+	AsksWhatIsHeld bool
 }
 
 // A topic is what an appeal is about, and which executor resolves it.
@@ -111,7 +117,8 @@ var (
 // planDay draws the day's appeals from the seed. About one contact in three
 // is a consultation; the first six appeals come one through each channel,
 // so that a short day still uses them all; about half of the appeals are
-// resolved and closed before the day ends.
+// resolved and closed before the day ends, and one resident in eight who
+// appealed asks what the centre holds about them.
 func planDay(n int, seed uint64) []appeal {
 	rng := rand.New(rand.NewPCG(seed, 0x69_4b_6f_6d_65_6b)) // "iKomek"
 	iins := map[string]bool{}
@@ -123,10 +130,7 @@ func planDay(n int, seed uint64) []appeal {
 		if i%3 == 2 {
 			a.Consultation = true
 			a.Channel = "call-109"
-			a.Text = pick(rng, questions.RU)
-			if r.Kazakh {
-				a.Text = pick(rng, questions.KK)
-			}
+			a.Text = pick(rng, inLanguage(r.Kazakh, questions.KK, questions.RU))
 		} else {
 			if appeals < len(channelWeights) {
 				a.Channel = channelWeights[appeals].ID
@@ -134,10 +138,7 @@ func planDay(n int, seed uint64) []appeal {
 				a.Channel = weighted(rng)
 			}
 			a.Topic = topics[rng.IntN(len(topics))]
-			a.Text = pick(rng, a.Topic.RU)
-			if r.Kazakh {
-				a.Text = pick(rng, a.Topic.KK)
-			}
+			a.Text = pick(rng, inLanguage(r.Kazakh, a.Topic.KK, a.Topic.RU))
 			// Only a registered appeal needs the IIN (the consultation
 			// purpose does not even allow it).
 			for r.IIN == "" || iins[r.IIN] {
@@ -148,6 +149,7 @@ func planDay(n int, seed uint64) []appeal {
 				r.Email = fmt.Sprintf("%s.%s%02d@example.kz", r.lat, r.latSurname, rng.IntN(100))
 			}
 			a.Closed = appeals%2 == 1
+			a.AsksWhatIsHeld = appeals%8 == 4
 			appeals++
 		}
 		a.Resident = r.resident
@@ -198,6 +200,8 @@ func newResident(rng *rand.Rand) drawn {
 	}
 	d.latSurname = string(rune('a' + rng.IntN(26)))
 	d.Phone = fmt.Sprintf("+7 %s %03d %02d %02d", pick(rng, mobileCodes), rng.IntN(1000), rng.IntN(100), rng.IntN(100))
+	d.IDCard = fmt.Sprintf("%09d", rng.IntN(1_000_000_000))
+	d.IDIssued = time.Date(2016+rng.IntN(10), time.Month(1+rng.IntN(12)), 1+rng.IntN(28), 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
 	return d
 }
 
@@ -255,6 +259,13 @@ func weighted(rng *rand.Rand) string {
 		n -= c.Weight
 	}
 	return channelWeights[0].ID
+}
+
+func inLanguage(kazakh bool, kk, ru []string) []string {
+	if kazakh {
+		return kk
+	}
+	return ru
 }
 
 func pick[T any](rng *rand.Rand, xs []T) T { return xs[rng.IntN(len(xs))] }
