@@ -20,6 +20,20 @@
 // withdraws the consents bound to the subject's account. Receipt and
 // ReceiptPDF return the subject's receipt.
 //
+// Subjects' requests (Law 94-V Art. 24, 25) go through the request
+// register, reached by the role's requests duty with no purpose:
+// SubmitRequest registers one, VerifyRequest checks the requester's
+// identity (refusing it with reasons when a requisite the policy requires
+// is missing), FulfilRequest carries it out, RefuseRequest refuses it, and
+// Answer and AnswerPDF return the letter for the requester. Requests lists
+// them by due date.
+//
+// CreateTransfer passes a subject's data to a recipient of the policy when
+// the policy and the ground allow it, optionally with a grant; Transfers
+// reads the register and RevokeTransfer ends a transfer's grants. The
+// recipient's system reads with a Recipient (NewRecipient), which
+// authenticates with the grant's token instead of an API key.
+//
 //	c := client.New("https://derbes.internal", os.Getenv("DERBES_API_KEY"),
 //		client.WithHTTPClient(&http.Client{Timeout: 10 * time.Second}))
 //

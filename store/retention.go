@@ -224,4 +224,3 @@ func (q q) StatsByPurpose(ctx context.Context, purpose string) ([]StatsRow, erro
 	}
 	return out, rows.Err()
 }
-
