@@ -245,27 +245,10 @@ func (v *Vault) depersonalise(ctx context.Context, tx *store.Tx, p *policy.Polic
 }
 
 // ActSummary is the signed content of an act of destruction.
-type ActSummary struct {
-	ID        string         `json:"id"`
-	Kind      string         `json:"kind"`
-	StartedAt time.Time      `json:"started_at"`
-	SealedAt  time.Time      `json:"sealed_at"`
-	Records   int            `json:"records"`
-	Counts    []ActCount     `json:"counts"`
-	RecordIDs string         `json:"record_ids_sha256"`
-	Extra     map[string]any `json:"-"`
-}
+type ActSummary = retention.ActSummary
 
-// ActCount is how many records of one purpose, category, ground, action and
-// rule an act covers.
-type ActCount struct {
-	Purpose  string `json:"purpose"`
-	Category string `json:"category"`
-	Ground   string `json:"ground"`
-	Action   string `json:"action"`
-	Rule     string `json:"rule"`
-	Records  int    `json:"records"`
-}
+// ActCount is one line of an act's counts.
+type ActCount = retention.ActCount
 
 // sealAct counts an act's records, signs the summary with the journal key
 // and journals the seal.
