@@ -925,3 +925,363 @@ func TestConsentAnswersFollowTheDescription(t *testing.T) {
 		call("POST", "/v1/subjects/"+sub+"/consents", "", "", given, 410, "destroyed")
 	})
 }
+
+// caller sends requests with exchange and checks their status and problem
+// code.
+type caller struct {
+	t *testing.T
+	d described
+	b *testBundle
+}
+
+func (c caller) as(key, method, path, purpose, accept string, in any, wantStatus int, wantCode string) []byte {
+	c.t.Helper()
+	status, _, data := c.d.exchange(c.t, c.b, key, method, path, purpose, accept, in)
+	if status != wantStatus {
+		c.t.Fatalf("%s %s: %d %s; want %d %s", method, path, status, data, wantStatus, wantCode)
+	}
+	if wantCode != "" && !bytes.Contains(data, []byte(`"urn:derbes:problem:`+wantCode+`"`)) {
+		c.t.Fatalf("%s %s: %s; want %s", method, path, data, wantCode)
+	}
+	return data
+}
+
+func decodeInto(t *testing.T, data []byte, v any) {
+	t.Helper()
+	if err := json.Unmarshal(data, v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRequestAnswersFollowTheDescription takes subjects' requests through
+// their lives over HTTP and checks every answer against openapi.json.
+func TestRequestAnswersFollowTheDescription(t *testing.T) {
+	schemas := compileSchemas(t)
+	if t.Failed() {
+		return
+	}
+	d := described{doc: loadDoc(t), schemas: schemas}
+	each(t, func(t *testing.T, b *testBundle) {
+		ctx := context.Background()
+		key, _, err := b.keys.Create(ctx, "test", "app", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := caller{t: t, d: d, b: b}
+		call := func(method, path string, in any, wantStatus int, wantCode string) []byte {
+			t.Helper()
+			return c.as(key, method, path, "", "", in, wantStatus, wantCode)
+		}
+		read := func(method, path, purpose string, in any, wantStatus int, wantCode string) []byte {
+			t.Helper()
+			return c.as(key, method, path, purpose, "", in, wantStatus, wantCode)
+		}
+
+		// A subject with their consent and a record resting on it.
+		given := consent.Request{SubjectName: name, Purposes: []string{"appeals"}, Fields: []string{"iin", "full_name", "appeal_text", "address"},
+			ThirdParty: true, Form: consent.Form{Kind: consent.FormOther, Reference: "call recording"}}
+		var created api.Created
+		decodeInto(t, call("POST", "/v1/subjects", api.SubjectIn{Category: "applicant", Purpose: "appeals", Identifiers: map[string]string{"iin": iin},
+			Consent: &given, Record: &api.RecordIn{Channel: "call", Fields: map[string]string{"full_name": name, "appeal_text": text}}}, 201, ""), &created)
+		sub, rec := created.Subject, created.Record
+		nobody := "0190c9a4-6f1e-7c3a-9b2d-5e8f1a2b3c99"
+
+		full := request.Identity{FullName: name, IDDocument: &request.IDDocument{Number: "045123456", Issued: "2019-05-14", Issuer: "МВД РК"}, Signature: true}
+		checked := []string{"full_name", "id_document", "signature"}
+		submit := func(kind string, content request.Content, subject string) *vault.Request {
+			t.Helper()
+			var r vault.Request
+			decodeInto(t, call("POST", "/v1/requests", api.RequestIn{Kind: kind, Channel: "letter", Lang: "ru", Subject: subject, Content: content}, 201, ""), &r)
+			if r.State != request.Received || r.Kind != kind {
+				t.Fatalf("submitted %+v", r)
+			}
+			return &r
+		}
+		who := request.Requester{FullName: name}
+
+		// Intake refuses what it cannot register.
+		call("POST", "/v1/requests", map[string]any{"kind": "information", "channel": "letter", "requester": who, "verified": []string{"signature"}}, 400, "unknown-member")
+		call("POST", "/v1/requests", api.RequestIn{Kind: "complaint", Channel: "letter", Content: request.Content{Requester: who}}, 422, "unknown-kind")
+		call("POST", "/v1/requests", api.RequestIn{Kind: "information", Channel: "letter", Subject: nobody, Content: request.Content{Requester: who}}, 422, "unknown-subject")
+		call("POST", "/v1/requests", api.RequestIn{Kind: "information", Channel: "letter", Content: request.Content{Requester: request.Requester{FullName: " "}}}, 422, "value-required")
+
+		// An information request, from intake to the letter.
+		info := submit(request.Information, request.Content{Requester: who, Identity: full, Text: "what do you hold about me?"}, "")
+		call("GET", "/v1/requests?state=received", nil, 200, "")
+		call("GET", "/v1/requests?overdue=true&assignee=nobody&limit=5", nil, 200, "")
+		call("GET", "/v1/requests?due_before=2099-01-01T00:00:00%2B05:00", nil, 200, "")
+		call("GET", "/v1/requests?state=lost", nil, 400, "invalid-parameter")
+		call("GET", "/v1/requests?limit=0", nil, 400, "invalid-parameter")
+		var got vault.Request
+		decodeInto(t, call("GET", "/v1/requests/"+info.ID, nil, 200, ""), &got)
+		if got.Content == nil || got.Content.Identity.IDDocument == nil {
+			t.Fatalf("read %+v", got)
+		}
+		call("GET", "/v1/requests/"+nobody, nil, 404, "not-found")
+		call("POST", "/v1/requests/"+info.ID+"/fulfil", api.FulfilIn{}, 409, "request-not-in-progress")
+		call("GET", "/v1/requests/"+info.ID+"/answer", nil, 409, "not-answered")
+		call("POST", "/v1/requests/"+info.ID+"/verify", api.VerifyIn{Checked: []string{"passport"}}, 422, "invalid-value")
+		call("POST", "/v1/requests/"+info.ID+"/verify", api.VerifyIn{Checked: checked}, 422, "subject-required")
+		decodeInto(t, call("POST", "/v1/requests/"+info.ID+"/verify", api.VerifyIn{Checked: []string{"full_name"}, Await: true}, 200, ""), &got)
+		if got.State != request.Verifying {
+			t.Errorf("awaiting documents: %+v", got)
+		}
+		decodeInto(t, call("POST", "/v1/requests/"+info.ID+"/verify", api.VerifyIn{Subject: sub, Checked: checked}, 200, ""), &got)
+		if got.State != request.InProgress || got.Subject != sub {
+			t.Errorf("verified: %+v", got)
+		}
+		call("POST", "/v1/requests/"+info.ID+"/verify", api.VerifyIn{Subject: sub, Checked: checked}, 409, "request-not-verifiable")
+		call("POST", "/v1/requests/"+info.ID+"/assign", api.AssignIn{Assignee: "Ivan Petrov"}, 422, "invalid-value")
+		call("POST", "/v1/requests/"+info.ID+"/assign", api.AssignIn{Assignee: "dpo-1"}, 200, "")
+		decodeInto(t, call("POST", "/v1/requests/"+info.ID+"/fulfil", api.FulfilIn{IncludeValues: true}, 200, ""), &got)
+		if got.State != request.Answered || got.Outcome != request.Fulfilled {
+			t.Errorf("fulfilled: %+v", got)
+		}
+		var letter request.Letter
+		decodeInto(t, call("GET", "/v1/requests/"+info.ID+"/answer", nil, 200, ""), &letter)
+		if len(letter.Held) != 2 || letter.Held[1].Record != rec || letter.Addressee != name {
+			t.Errorf("letter %+v", letter)
+		}
+		call("GET", "/v1/requests/"+info.ID+"/answer?format=pdf&lang=en", nil, 200, "")
+		_, h, _ := d.exchange(t, b, key, "GET", "/v1/requests/"+info.ID+"/answer", "", "application/pdf", nil)
+		if h.Get("Content-Type") != "application/pdf" || !strings.Contains(h.Get("Content-Disposition"), "answer-"+info.ID+"-ru.pdf") {
+			t.Errorf("Accept: application/pdf answered %v", h)
+		}
+		call("GET", "/v1/requests/"+info.ID+"/answer?lang=de", nil, 400, "invalid-parameter")
+		call("POST", "/v1/requests/"+info.ID+"/refuse", api.RefuseIn{Reason: "no-data", Explanation: "x"}, 409, "request-answered")
+		call("POST", "/v1/requests/"+info.ID+"/assign", api.AssignIn{Assignee: "dpo-1"}, 409, "request-answered")
+
+		// A request without the requisites is refused by itself, with
+		// reasons.
+		bare := submit(request.Correction, request.Content{Requester: who, Identity: request.Identity{FullName: name}}, sub)
+		decodeInto(t, call("POST", "/v1/requests/"+bare.ID+"/verify", api.VerifyIn{Checked: []string{"full_name"}}, 200, ""), &got)
+		if got.State != request.Answered || got.Outcome != request.Refused || got.Refusal != request.RefusedIdentity {
+			t.Errorf("identity incomplete: %+v", got)
+		}
+		letter = request.Letter{}
+		decodeInto(t, call("GET", "/v1/requests/"+bare.ID+"/answer", nil, 200, ""), &letter)
+		if !slices.Equal(letter.Missing, []string{"id_document", "signature"}) {
+			t.Errorf("missing %v", letter.Missing)
+		}
+
+		// A refusal with reasons.
+		refused := submit(request.Objection, request.Content{Requester: who, Identity: full}, sub)
+		call("POST", "/v1/requests/"+refused.ID+"/refuse", api.RefuseIn{Reason: "busy", Explanation: "x"}, 422, "invalid-reason")
+		call("POST", "/v1/requests/"+refused.ID+"/refuse", api.RefuseIn{Reason: "law-forbids"}, 422, "value-required")
+		call("POST", "/v1/requests/"+refused.ID+"/refuse", api.RefuseIn{Reason: "law-forbids", Explanation: "Law X forbids it"}, 200, "")
+
+		// Blocking makes the subject's records answer 423 until unblocked.
+		block := submit(request.Blocking, request.Content{Requester: who, Identity: full}, sub)
+		early := block.ReceivedAt.Add(-time.Minute)
+		call("POST", "/v1/requests/"+block.ID+"/verify", api.VerifyIn{Checked: checked, ConfirmedAt: &early}, 422, "invalid-value")
+		decodeInto(t, call("POST", "/v1/requests/"+block.ID+"/verify", api.VerifyIn{Checked: checked, ConfirmedAt: &block.ReceivedAt}, 200, ""), &got)
+		if !got.ClockAt.Equal(block.ReceivedAt) {
+			t.Errorf("the clock starts at %v, want the confirmation at %v", got.ClockAt, block.ReceivedAt)
+		}
+		call("POST", "/v1/requests/"+block.ID+"/fulfil", api.FulfilIn{}, 200, "")
+		read("GET", "/v1/records/"+rec, "appeals", nil, 423, "blocked")
+		unblock := submit(request.Unblocking, request.Content{Requester: who, Identity: full}, sub)
+		call("POST", "/v1/requests/"+unblock.ID+"/verify", api.VerifyIn{Checked: checked}, 200, "")
+		call("POST", "/v1/requests/"+unblock.ID+"/fulfil", api.FulfilIn{}, 200, "")
+		read("GET", "/v1/records/"+rec, "appeals", nil, 200, "")
+
+		// A correction replaces the value.
+		fix := submit(request.Correction, request.Content{Requester: who, Identity: full, Record: rec, Corrections: map[string]string{"appeal_text": "corrected"}}, sub)
+		call("POST", "/v1/requests/"+fix.ID+"/verify", api.VerifyIn{Checked: checked}, 200, "")
+		call("POST", "/v1/requests/"+fix.ID+"/fulfil", api.FulfilIn{Record: nobody}, 422, "record-not-subjects")
+		health := "ill"
+		call("POST", "/v1/requests/"+fix.ID+"/fulfil", api.FulfilIn{Corrections: map[string]*string{"health": &health}}, 422, "forbidden-category")
+		call("POST", "/v1/requests/"+fix.ID+"/fulfil", api.FulfilIn{}, 200, "")
+		var r vault.Record
+		decodeInto(t, read("GET", "/v1/records/"+rec, "appeals", nil, 200, ""), &r)
+		if r.Fields["appeal_text"] != "corrected" {
+			t.Errorf("corrected record %+v", r.Fields)
+		}
+
+		// A withdrawal stops processing; a destruction destroys.
+		var list api.Consents
+		decodeInto(t, read("GET", "/v1/subjects/"+sub+"/consents", "appeals", nil, 200, ""), &list)
+		wd := submit(request.Withdrawal, request.Content{Requester: who, Identity: full}, sub)
+		call("POST", "/v1/requests/"+wd.ID+"/verify", api.VerifyIn{Checked: checked}, 200, "")
+		call("POST", "/v1/requests/"+wd.ID+"/fulfil", api.FulfilIn{}, 422, "consent-required")
+		call("POST", "/v1/requests/"+wd.ID+"/fulfil", api.FulfilIn{Consent: nobody}, 422, "consent-not-subjects")
+		call("POST", "/v1/requests/"+wd.ID+"/fulfil", api.FulfilIn{Consent: list.Consents[0].ID}, 200, "")
+		read("GET", "/v1/records/"+rec, "appeals", nil, 409, "ground-withdrawn")
+		gone := submit(request.Destruction, request.Content{Requester: who, Identity: full}, sub)
+		call("POST", "/v1/requests/"+gone.ID+"/verify", api.VerifyIn{Checked: checked}, 200, "")
+		call("POST", "/v1/requests/"+gone.ID+"/fulfil", api.FulfilIn{}, 200, "")
+		var s vault.Subject
+		decodeInto(t, read("GET", "/v1/subjects/"+sub, "appeals", nil, 200, ""), &s)
+		if s.State != "destroyed" {
+			t.Errorf("after destruction %+v", s)
+		}
+		again := submit(request.Destruction, request.Content{Requester: who, Identity: full}, sub)
+		call("POST", "/v1/requests/"+again.ID+"/verify", api.VerifyIn{Checked: checked}, 200, "")
+		call("POST", "/v1/requests/"+again.ID+"/fulfil", api.FulfilIn{}, 410, "destroyed")
+
+		// An objection needs words.
+		obj := submit(request.Objection, request.Content{Requester: who, Identity: full}, "")
+		call("POST", "/v1/requests/"+obj.ID+"/verify", api.VerifyIn{Checked: checked, Subject: sub}, 200, "")
+		call("POST", "/v1/requests/"+obj.ID+"/fulfil", api.FulfilIn{}, 422, "value-required")
+		call("POST", "/v1/requests/"+obj.ID+"/fulfil", api.FulfilIn{Partly: true, Done: "the decision was reviewed by a person"}, 200, "")
+
+		// The journal, with the requests' entries, follows its schema.
+		call("GET", "/v1/journal?limit=1000", nil, 200, "")
+	})
+}
+
+// TestTransferAnswersFollowTheDescription passes data to a recipient,
+// reads it through the grant and revokes it, checking every answer
+// against openapi.json.
+func TestTransferAnswersFollowTheDescription(t *testing.T) {
+	schemas := compileSchemas(t)
+	if t.Failed() {
+		return
+	}
+	d := described{doc: loadDoc(t), schemas: schemas}
+	each(t, func(t *testing.T, b *testBundle) {
+		ctx := context.Background()
+		key, _, err := b.keys.Create(ctx, "test", "app", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := caller{t: t, d: d, b: b}
+		call := func(method, path string, in any, wantStatus int, wantCode string) []byte {
+			t.Helper()
+			return c.as(key, method, path, "", "", in, wantStatus, wantCode)
+		}
+
+		newSubject := func(id string, thirdParty bool) (string, string) {
+			t.Helper()
+			given := consent.Request{SubjectName: name, Purposes: []string{"appeals"}, Fields: []string{"iin", "full_name", "appeal_text"},
+				ThirdParty: thirdParty, NotifyTransfers: true, Form: consent.Form{Kind: consent.FormOther, Reference: "call recording"}}
+			var created api.Created
+			decodeInto(t, call("POST", "/v1/subjects", api.SubjectIn{Category: "applicant", Purpose: "appeals", Identifiers: map[string]string{"iin": id},
+				Consent: &given, Record: &api.RecordIn{Channel: "call", Fields: map[string]string{"full_name": name, "appeal_text": text}}}, 201, ""), &created)
+			return created.Subject, created.Record
+		}
+		sub, rec := newSubject(iin, true)
+		nobody := "0190c9a4-6f1e-7c3a-9b2d-5e8f1a2b3c99"
+		pass := func(in api.TransferIn, wantStatus int, wantCode string) *vault.Transfer {
+			t.Helper()
+			var x vault.Transfer
+			data := call("POST", "/v1/transfers", in, wantStatus, wantCode)
+			if wantStatus == 201 {
+				decodeInto(t, data, &x)
+			}
+			return &x
+		}
+		ok := api.TransferIn{Subject: sub, Recipient: "akimat", Purpose: "appeals", Fields: []string{"full_name", "iin", "appeal_text"}, Grant: "72h"}
+
+		// What the policy or the ground does not allow is refused.
+		with := func(f func(*api.TransferIn)) api.TransferIn {
+			in := ok
+			f(&in)
+			return in
+		}
+		pass(with(func(in *api.TransferIn) { in.Recipient = "interpol" }), 422, "unknown-recipient")
+		pass(with(func(in *api.TransferIn) { in.Purpose = "" }), 422, "purpose-required")
+		pass(with(func(in *api.TransferIn) { in.Purpose = "stats"; in.Fields = []string{"address"} }), 403, "recipient-not-allowed")
+		pass(with(func(in *api.TransferIn) { in.Fields = nil }), 422, "fields-required")
+		pass(with(func(in *api.TransferIn) { in.Fields = []string{"health"} }), 403, "field-not-visible")
+		pass(with(func(in *api.TransferIn) { in.Fields = []string{"address"} }), 422, "field-not-held")
+		pass(with(func(in *api.TransferIn) { in.Grant = "1000h" }), 422, "invalid-value")
+		call("POST", "/v1/transfers", map[string]any{"subject": sub, "recipient": "akimat", "purpose": "appeals", "fields": []string{"full_name"}, "grant": "3 days"},
+			422, "invalid-value")
+		pass(with(func(in *api.TransferIn) { in.Records = []string{nobody} }), 422, "records-not-found")
+		pass(with(func(in *api.TransferIn) { in.Ground = "law-enforcement" }), 422, "reference-required")
+		pass(with(func(in *api.TransferIn) { in.Ground = "whim" }), 422, "ground-required")
+		pass(with(func(in *api.TransferIn) { in.Subject = nobody }), 404, "not-found")
+		other, _ := newSubject("900101300126", false)
+		pass(with(func(in *api.TransferIn) { in.Subject = other }), 403, "consent-does-not-allow")
+
+		// Allowed: exactly these fields, with a grant.
+		x := pass(ok, 201, "")
+		if x.Grant == nil || x.Consent == "" || x.NotifyDue == nil || !slices.Equal(x.Records, []string{rec}) {
+			t.Fatalf("transfer %+v", x)
+		}
+		byLaw := pass(with(func(in *api.TransferIn) {
+			in.Ground, in.Reference, in.Grant, in.Records = "law-enforcement", "request 12/345 of 2026-03-01", "", []string{rec}
+		}), 201, "")
+		if byLaw.Grant != nil || byLaw.NotifyDue != nil {
+			t.Errorf("transfer by law %+v", byLaw)
+		}
+		var list api.Transfers
+		decodeInto(t, call("GET", "/v1/transfers?subject="+sub, nil, 200, ""), &list)
+		if len(list.Transfers) != 2 || list.Transfers[0].Grant != nil {
+			t.Errorf("register %+v", list.Transfers)
+		}
+		call("GET", "/v1/transfers?recipient=akimat", nil, 200, "")
+		call("GET", "/v1/transfers", nil, 422, "filter-required")
+
+		// The recipient reads through the grant exactly what was passed.
+		token := x.Grant.Token
+		shared := func(path string, wantStatus int, wantCode string) []byte {
+			t.Helper()
+			return c.as(token, "GET", path, "", "", nil, wantStatus, wantCode)
+		}
+		var sh vault.Shared
+		decodeInto(t, shared("/v1/shared", 200, ""), &sh)
+		if sh.Identifiers["iin"] != iin || len(sh.Records) != 1 || sh.Records[0].Fields["appeal_text"] != text || len(sh.Records[0].Fields) != 2 {
+			t.Errorf("shared %+v", sh)
+		}
+		sh = vault.Shared{}
+		decodeInto(t, shared("/v1/shared/records/"+rec+"?fields=full_name", 200, ""), &sh)
+		if len(sh.Identifiers) != 0 || len(sh.Records) != 1 || len(sh.Records[0].Fields) != 1 {
+			t.Errorf("shared record %+v", sh)
+		}
+		shared("/v1/shared?fields=phone", 403, "field-not-granted")
+		shared("/v1/shared/records/"+nobody, 403, "record-not-granted")
+		c.as(key, "GET", "/v1/shared", "", "", nil, 403, "grant-invalid")
+		resp, err := http.Get(b.srv.URL + "/v1/shared")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 401 || !strings.Contains(resp.Header.Get("WWW-Authenticate"), "derbes-shared") {
+			t.Errorf("no grant: %d %v", resp.StatusCode, resp.Header)
+		}
+
+		// Blocking on the subject's request reaches the recipient too.
+		full := request.Identity{FullName: name, IDDocument: &request.IDDocument{Number: "1", Issued: "2019-05-14", Issuer: "МВД РК"}, Signature: true}
+		checked := []string{"full_name", "id_document", "signature"}
+		var block vault.Request
+		decodeInto(t, call("POST", "/v1/requests", api.RequestIn{Kind: "blocking", Channel: "letter", Subject: sub,
+			Content: request.Content{Requester: request.Requester{FullName: name}, Identity: full}}, 201, ""), &block)
+		call("POST", "/v1/requests/"+block.ID+"/verify", api.VerifyIn{Checked: checked}, 200, "")
+		call("POST", "/v1/requests/"+block.ID+"/fulfil", api.FulfilIn{}, 200, "")
+		shared("/v1/shared", 423, "blocked")
+		pass(with(func(in *api.TransferIn) { in.Records = []string{rec} }), 403, "record-not-transferable")
+		var unblock vault.Request
+		decodeInto(t, call("POST", "/v1/requests", api.RequestIn{Kind: "unblocking", Channel: "letter", Subject: sub,
+			Content: request.Content{Requester: request.Requester{FullName: name}, Identity: full}}, 201, ""), &unblock)
+		call("POST", "/v1/requests/"+unblock.ID+"/verify", api.VerifyIn{Checked: checked}, 200, "")
+		call("POST", "/v1/requests/"+unblock.ID+"/fulfil", api.FulfilIn{}, 200, "")
+		shared("/v1/shared", 200, "")
+
+		// The information answer lists the register's transfers.
+		var info vault.Request
+		decodeInto(t, call("POST", "/v1/requests", api.RequestIn{Kind: "information", Channel: "letter", Subject: sub,
+			Content: request.Content{Requester: request.Requester{FullName: name}, Identity: full}}, 201, ""), &info)
+		call("POST", "/v1/requests/"+info.ID+"/verify", api.VerifyIn{Checked: checked}, 200, "")
+		call("POST", "/v1/requests/"+info.ID+"/fulfil", api.FulfilIn{}, 200, "")
+		var letter request.Letter
+		decodeInto(t, call("GET", "/v1/requests/"+info.ID+"/answer", nil, 200, ""), &letter)
+		if len(letter.Transfers) != 2 || letter.Transfers[0].Recipient.ID != "akimat" {
+			t.Errorf("letter's transfers %+v", letter.Transfers)
+		}
+
+		// Revocation ends access at once.
+		call("POST", "/v1/transfers/"+x.ID+"/revoke", nil, 204, "")
+		call("POST", "/v1/transfers/"+x.ID+"/revoke", nil, 409, "already-revoked")
+		call("POST", "/v1/transfers/"+nobody+"/revoke", nil, 404, "not-found")
+		shared("/v1/shared", 403, "grant-invalid")
+
+		// A destroyed subject's data is passed to nobody.
+		call("DELETE", "/v1/subjects/"+sub+"?reason=subject-request&purpose=appeals", nil, 204, "")
+		pass(ok, 410, "destroyed")
+
+		// The journal, with the recipient's reads, follows its schema.
+		call("GET", "/v1/journal?limit=1000", nil, 200, "")
+	})
+}
