@@ -43,7 +43,9 @@ func setup(t *testing.T, dialect string) *bundle {
 	return open(t, env)
 }
 
-func open(t *testing.T, env *storetest.Env) *bundle {
+func open(t *testing.T, env *storetest.Env) *bundle { return openTB(t, env) }
+
+func openTB(t testing.TB, env *storetest.Env) *bundle {
 	t.Helper()
 	ctx := context.Background()
 	src, err := os.ReadFile("../policy/testdata/minimal.yaml")

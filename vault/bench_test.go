@@ -1,0 +1,78 @@
+package vault_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/derbes/derbes/store/storetest"
+)
+
+// BenchmarkSweep measures the retention sweep: DERBES_BENCH_SWEEP records
+// (default 20000) are collected, their terms end, and one sweep destroys
+// them all. Run:
+//
+//	DERBES_BENCH_SWEEP=100000 go test ./vault -run xxx -bench Sweep -benchtime 1x
+func BenchmarkSweep(b *testing.B) {
+	n := 20000
+	if s := os.Getenv("DERBES_BENCH_SWEEP"); s != "" {
+		n, _ = strconv.Atoi(s)
+	}
+	for _, d := range storetest.Dialects {
+		b.Run(d, func(b *testing.B) {
+			for range b.N {
+				b.StopTimer()
+				bd := setupB(b, d)
+				ctx := context.Background()
+				collected := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+				bd.vault.SetClock(func() time.Time { return collected })
+				errs := make(chan error, 64)
+				sem := make(chan struct{}, 64)
+				for i := range n {
+					sem <- struct{}{}
+					go func() {
+						defer func() { <-sem }()
+						ns := newAppeal()
+						ns.Identifiers = map[string]string{"email": fmt.Sprintf("s%d@example.kz", i)}
+						if _, err := bd.vault.CreateSubject(ctx, app, ns); err != nil {
+							select {
+							case errs <- err:
+							default:
+							}
+						}
+					}()
+				}
+				for range cap(sem) {
+					sem <- struct{}{}
+				}
+				select {
+				case err := <-errs:
+					b.Fatal(err)
+				default:
+				}
+				bd.vault.SetClock(func() time.Time { return collected.AddDate(6, 0, 0) })
+				b.StartTimer()
+				start := time.Now()
+				res, err := bd.vault.Sweep(ctx, "bench")
+				if err != nil {
+					b.Fatal(err)
+				}
+				el := time.Since(start)
+				if res.Destroyed != n {
+					b.Fatalf("destroyed %d of %d", res.Destroyed, n)
+				}
+				b.ReportMetric(float64(n)/el.Seconds(), "records/s")
+			}
+		})
+	}
+}
+
+// setupB opens a fresh store and vault for a benchmark.
+func setupB(b *testing.B, dialect string) *bundle {
+	b.Helper()
+	env := storetest.Open(b, dialect)
+	return openTB(b, env)
+}
