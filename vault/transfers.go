@@ -388,6 +388,9 @@ func (v *Vault) ReadShared(ctx context.Context, token, record string, fields []s
 	}
 	gid, sec := rest[:12], rest[13:]
 	sum := sha256.Sum256([]byte(sec))
+	if record != "" && !validID(record) {
+		record = "-" // never let junk from the path reach the journal
+	}
 	var x *store.Transfer
 	var g *store.Grant
 	var recs []*store.Record
@@ -395,27 +398,29 @@ func (v *Vault) ReadShared(ctx context.Context, token, record string, fields []s
 	var wrapped []byte
 	recKeys := map[string][]byte{}
 	var refusal *Problem
+	bad := false
 	err := v.store.Write(ctx, func(tx *store.Tx) error {
-		refusal = nil
+		refusal, bad = nil, false
 		var err error
 		if g, err = tx.GrantGet(ctx, gid); err != nil {
 			return err
 		}
 		now := v.now()
-		if subtle.ConstantTimeCompare(g.SecretHash, sum[:]) != 1 || g.RevokedAt != nil || !now.Before(g.ExpiresAt) {
-			return ErrBadGrant
-		}
 		if x, err = tx.TransferGet(ctx, g.TransferID); err != nil {
 			return err
 		}
 		actor := "recipient:" + x.Recipient + "/grant:" + g.ID
+		if subtle.ConstantTimeCompare(g.SecretHash, sum[:]) != 1 || g.RevokedAt != nil || x.RevokedAt != nil || !now.Before(g.ExpiresAt) {
+			// An attempt with a known grant that no longer (or never) opens
+			// is itself worth a line in the journal.
+			bad = true
+			return tx.JournalAppend(ctx, &journal.Entry{Actor: actor, Action: actionSharedRead, Purpose: x.Purpose, Subject: x.SubjectID, Outcome: journal.Denied,
+				Detail: detail(map[string]any{"transfer": x.ID, "reason": "grant-invalid"})})
+		}
 		deny := func(p *Problem) error {
 			refusal = p
 			return tx.JournalAppend(ctx, &journal.Entry{Actor: actor, Action: actionSharedRead, Purpose: x.Purpose, Subject: x.SubjectID, Record: record, Outcome: journal.Denied,
 				Detail: detail(map[string]any{"transfer": x.ID, "reason": p.Code})})
-		}
-		if x.RevokedAt != nil {
-			return ErrBadGrant
 		}
 		granted := strings.Split(x.Fields, ",")
 		for _, f := range fields {
@@ -465,7 +470,7 @@ func (v *Vault) ReadShared(ctx context.Context, token, record string, fields []s
 		}
 		return nil
 	})
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) || bad {
 		return nil, ErrBadGrant
 	}
 	if err != nil {

@@ -150,6 +150,15 @@ func TestARecipientReadsExactlyWhatWasPassedUntilRevoked(t *testing.T) {
 		if reads != 1 {
 			t.Fatalf("%d reads journaled as the recipient's, want 1", reads)
 		}
+		late := 0
+		for _, e := range journalOf(t, b) {
+			if e.Action == "shared.read" && e.Outcome == "denied" && strings.Contains(e.Detail, "grant-invalid") {
+				late++
+			}
+		}
+		if late != 2 {
+			t.Fatalf("%d reads with an expired or revoked grant journaled, want 2", late)
+		}
 
 		// The subject asks who received their data: the register answers.
 		r, _ := b.vault.SubmitRequest(ctx, app, identified(request.Information, sid))
