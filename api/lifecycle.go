@@ -98,6 +98,22 @@ func (s *Server) getAct(w http.ResponseWriter, r *http.Request, a vault.Actor) {
 		s.fail(w, r, err)
 		return
 	}
+	format, lang, ok := s.formatAndLang(w, r)
+	if !ok {
+		return
+	}
+	if format == "pdf" {
+		if lang == "" {
+			lang = "kk"
+		}
+		pdf, err := s.vault.ActPDF(r.Context(), r.PathValue("id"), lang)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		writePDF(w, "act-"+r.PathValue("id")+"-"+lang+".pdf", pdf)
+		return
+	}
 	act, err := s.vault.ActByID(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, err)

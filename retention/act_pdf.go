@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/johnfercher/maroto/v2"
 	mcol "github.com/johnfercher/maroto/v2/pkg/components/col"
@@ -83,15 +84,15 @@ var actPDFLabels = map[string]policy.Text{
 	"no":    {KK: "№ %s", RU: "№ %s", EN: "No. %s"},
 	"bin":   {KK: "БСН", RU: "БИН", EN: "BIN"},
 
-	"details":           {KK: "Акт туралы мәліметтер", RU: "Сведения об акте", EN: "Details of the act"},
-	"act_id":            {KK: "Акт нөмірі", RU: "Номер акта", EN: "Act No."},
-	"kind":              {KK: "Акт түрі", RU: "Вид акта", EN: "Kind"},
+	"details":                {KK: "Акт туралы мәліметтер", RU: "Сведения об акте", EN: "Details of the act"},
+	"act_id":                 {KK: "Акт нөмірі", RU: "Номер акта", EN: "Act No."},
+	"kind":                   {KK: "Акт түрі", RU: "Вид акта", EN: "Kind"},
 	"kind." + actKindSweep:   {KK: "сақтау мерзімі өткен деректерді жою", RU: "плановое уничтожение по истечении срока хранения", EN: "retention sweep"},
 	"kind." + actKindRequest: {KK: "дербес деректер субъектісінің өтініші бойынша жою", RU: "уничтожение по запросу субъекта персональных данных", EN: "destruction at the data subject's request"},
-	"started":           {KK: "Басталды", RU: "Начато", EN: "Started"},
-	"sealed":            {KK: "Аяқталып, қол қойылды", RU: "Завершено и подписано", EN: "Sealed"},
-	"astana":            {KK: "%s (Астана уақыты, UTC+5)", RU: "%s (время Астаны, UTC+5)", EN: "%s (Astana time, UTC+5)"},
-	"basis":             {KK: "Құқықтық негіз", RU: "Правовое основание", EN: "Legal basis"},
+	"started":                {KK: "Басталды", RU: "Начато", EN: "Started"},
+	"sealed":                 {KK: "Аяқталып, қол қойылды", RU: "Завершено и подписано", EN: "Sealed"},
+	"astana":                 {KK: "%s (Астана уақыты, UTC+5)", RU: "%s (время Астаны, UTC+5)", EN: "%s (Astana time, UTC+5)"},
+	"basis":                  {KK: "Құқықтық негіз", RU: "Правовое основание", EN: "Legal basis"},
 	"basis_text": {
 		KK: "Қазақстан Республикасының «Дербес деректер және оларды қорғау туралы» № 94-V Заңы, 12-бап, 2-тармақ; 18-бап",
 		RU: "Закон Республики Казахстан № 94-V «О персональных данных и их защите», ст. 12 п. 2, ст. 18",
@@ -99,15 +100,15 @@ var actPDFLabels = map[string]policy.Text{
 	},
 	"basis_depersonalised": {KK: "иесіздендіру: 17-бап", RU: "обезличивание: ст. 17", EN: "depersonalisation: Art. 17"},
 
-	"covered":     {KK: "Актіге енгізілген дербес деректер", RU: "Персональные данные, охваченные актом", EN: "Personal data covered by the act"},
-	"col.purpose": {KK: "Өңдеу мақсаты", RU: "Цель обработки", EN: "Purpose"},
+	"covered":      {KK: "Актіге енгізілген дербес деректер", RU: "Персональные данные, охваченные актом", EN: "Personal data covered by the act"},
+	"col.purpose":  {KK: "Өңдеу мақсаты", RU: "Цель обработки", EN: "Purpose"},
 	"col.category": {KK: "Субъектілер санаты", RU: "Категория субъектов", EN: "Subject category"},
-	"col.ground":  {KK: "Құқықтық негізі", RU: "Правовое основание", EN: "Legal ground"},
-	"col.action":  {KK: "Әрекет", RU: "Действие", EN: "Action"},
-	"col.rule":    {KK: "Себебі", RU: "Причина", EN: "Reason"},
-	"col.records": {KK: "Жазбалар", RU: "Записей", EN: "Records"},
-	"total":       {KK: "Барлығы", RU: "Итого", EN: "Total"},
-	"none":        {KK: "Актіге бірде-бір жазба енгізілмеген.", RU: "Акт не охватывает ни одной записи.", EN: "The act covers no records."},
+	"col.ground":   {KK: "Құқықтық негізі", RU: "Правовое основание", EN: "Legal ground"},
+	"col.action":   {KK: "Әрекет", RU: "Действие", EN: "Action"},
+	"col.rule":     {KK: "Себебі", RU: "Причина", EN: "Reason"},
+	"col.records":  {KK: "Жазбалар", RU: "Записей", EN: "Records"},
+	"total":        {KK: "Барлығы", RU: "Итого", EN: "Total"},
+	"none":         {KK: "Актіге бірде-бір жазба енгізілмеген.", RU: "Акт не охватывает ни одной записи.", EN: "The act covers no records."},
 
 	"action." + policy.ThenDestroy:       {KK: "жойылды", RU: "уничтожены", EN: "destroyed"},
 	"action." + policy.ThenDepersonalise: {KK: "иесіздендірілді", RU: "обезличены", EN: "depersonalised"},
@@ -128,14 +129,14 @@ var actPDFLabels = map[string]policy.Text{
 		EN: "Before destruction, each depersonalised record was turned into a row of generalised statistics that cannot be tied to a subject (Art. 17).",
 	},
 
-	"integrity":   {KK: "Тұтастық және қолтаңба", RU: "Целостность и подпись", EN: "Integrity and signature"},
-	"record_ids":  {KK: "Жазба идентификаторларының SHA-256 хэші", RU: "SHA-256 идентификаторов записей", EN: "SHA-256 of the record ids"},
-	"summary_sha": {KK: "Қол қойылған мазмұнның SHA-256 хэші", RU: "SHA-256 подписанного содержания", EN: "SHA-256 of the signed summary"},
-	"signature":   {KK: "Қолтаңба ізі (Ed25519, SHA-256)", RU: "Отпечаток подписи (Ed25519, SHA-256)", EN: "Signature fingerprint (Ed25519, SHA-256)"},
-	"key":         {KK: "Журнал кілтінің ізі (SHA-256)", RU: "Отпечаток ключа журнала (SHA-256)", EN: "Journal key fingerprint (SHA-256)"},
-	"check":       {KK: "Тексеру", RU: "Проверка", EN: "Verification"},
-	"verified":    {KK: "қолтаңба расталды", RU: "подпись подтверждена", EN: "signature verified"},
-	"not_verified": {KK: "қолтаңба РАСТАЛМАДЫ", RU: "подпись НЕ ПОДТВЕРЖДЕНА", EN: "signature DOES NOT verify"},
+	"integrity":               {KK: "Тұтастық және қолтаңба", RU: "Целостность и подпись", EN: "Integrity and signature"},
+	"record_ids":              {KK: "Жазба идентификаторларының SHA-256 хэші", RU: "SHA-256 идентификаторов записей", EN: "SHA-256 of the record ids"},
+	"summary_sha":             {KK: "Қол қойылған мазмұнның SHA-256 хэші", RU: "SHA-256 подписанного содержания", EN: "SHA-256 of the signed summary"},
+	"signature":               {KK: "Қолтаңба ізі (Ed25519, SHA-256)", RU: "Отпечаток подписи (Ed25519, SHA-256)", EN: "Signature fingerprint (Ed25519, SHA-256)"},
+	"key":                     {KK: "Журнал кілтінің ізі (SHA-256)", RU: "Отпечаток ключа журнала (SHA-256)", EN: "Journal key fingerprint (SHA-256)"},
+	"check":                   {KK: "Тексеру", RU: "Проверка", EN: "Verification"},
+	"verified":                {KK: "қолтаңба расталды", RU: "подпись подтверждена", EN: "signature verified"},
+	"not_verified":            {KK: "қолтаңба РАСТАЛМАДЫ", RU: "подпись НЕ ПОДТВЕРЖДЕНА", EN: "signature DOES NOT verify"},
 	"why." + actCheckUnsigned: {KK: "актіде қолтаңба немесе қол қойылған мазмұн жоқ", RU: "у акта нет подписи или подписанного содержания", EN: "the act carries no signature or no signed summary"},
 	"why." + actCheckKey:      {KK: "журналдың жарамды ашық кілті берілмеген", RU: "не передан действительный открытый ключ журнала", EN: "no valid journal public key was given"},
 	"why." + actCheckBad:      {KK: "қолтаңба қол қойылған мазмұнға сәйкес келмейді", RU: "подпись не соответствует подписанному содержанию", EN: "the signature does not match the signed summary"},
@@ -195,11 +196,10 @@ const (
 	actPDFCellPad     = 1.2 // left and right of a table cell's text
 	// actPDFColWidth is the width of one grid column.
 	actPDFColWidth = (210 - 2*actPDFMargin) / actPDFGrid
-	// actPDFCharWidth is the width, in mm, allowed for one character in a
-	// table cell when cutting words too long for it (maroto only breaks
-	// lines at spaces); it is above the width of most letters of DejaVu
-	// Sans at the cell size, so that ordinary words are not cut.
-	actPDFCharWidth = 1.75
+	// actPDFBold is how much wider bold text is taken to be.
+	actPDFBold = 1.1
+	// actPDFPoint is a point in millimetres.
+	actPDFPoint = 25.4 / 72
 	// actPDFKeep is the room a heading needs below it not to be left alone
 	// at the foot of a page.
 	actPDFKeep = 30.0
@@ -207,7 +207,7 @@ const (
 
 // actPDFCols are the widths of the table's columns: purpose, subject
 // category, legal ground, action, reason, records.
-var actPDFCols = [6]int{7, 4, 4, 4, 3, 2}
+var actPDFCols = [6]int{6, 4, 4, 4, 4, 2}
 
 var (
 	actPDFGrey      = &mprops.Color{Red: 90, Green: 90, Blue: 90}
@@ -320,7 +320,7 @@ func (s *ActSummary) PDF(p ActContext, lang string) ([]byte, error) {
 	w.kvHash("summary_sha", actPDFSum(p.Summary, 0))
 	w.kvHash("signature", actPDFSum(p.Signature, actPDFFingerprint))
 	w.kvHash("key", actPDFSum(p.PublicKey, actPDFFingerprint))
-	if check := s.check(p); check == actCheckOK {
+	if check := actPDFCheck(s, p); check == actCheckOK {
 		w.pair(w.t("check"), w.t("verified"), mprops.Text{Size: actPDFValueSize, Style: mfontstyle.Bold, Color: actPDFHeadColor, Top: 0.7, Bottom: 0.5, VerticalPadding: actPDFLinePad})
 	} else {
 		w.pair(w.t("check"), w.t("not_verified")+": "+w.t("why."+check), mprops.Text{Size: actPDFValueSize, Style: mfontstyle.Bold, Color: actPDFAlarm, Top: 0.7, Bottom: 0.5, VerticalPadding: actPDFLinePad})
@@ -341,9 +341,9 @@ func (s *ActSummary) PDF(p ActContext, lang string) ([]byte, error) {
 	return doc.GetBytes(), nil
 }
 
-// check says whether p.Signature is the journal key's signature of
+// actPDFCheck says whether p.Signature is the journal key's signature of
 // p.Summary, and p.Summary the summary s: actCheckOK, or why not.
-func (s *ActSummary) check(p ActContext) string {
+func actPDFCheck(s *ActSummary, p ActContext) string {
 	if len(p.Signature) == 0 || len(p.Summary) == 0 {
 		return actCheckUnsigned
 	}
@@ -354,15 +354,15 @@ func (s *ActSummary) check(p ActContext) string {
 		return actCheckBad
 	}
 	var signed ActSummary
-	if err := json.Unmarshal(p.Summary, &signed); err != nil || !signed.same(s) {
+	if err := json.Unmarshal(p.Summary, &signed); err != nil || !actPDFSame(&signed, s) {
 		return actCheckMismatch
 	}
 	return actCheckOK
 }
 
-// same reports whether two summaries say the same thing (times compared
-// as instants).
-func (s *ActSummary) same(o *ActSummary) bool {
+// actPDFSame reports whether two summaries say the same thing (times
+// compared as instants).
+func actPDFSame(s, o *ActSummary) bool {
 	return s.ID == o.ID && s.Kind == o.Kind && s.StartedAt.Equal(o.StartedAt) && s.SealedAt.Equal(o.SealedAt) &&
 		s.Records == o.Records && s.RecordIDs == o.RecordIDs && slices.Equal(s.Counts, o.Counts)
 }
@@ -503,7 +503,11 @@ func (w *actPDFPrinter) kvHash(key, value string) {
 }
 
 func (w *actPDFPrinter) pair(label, value string, vp mprops.Text) {
-	if value = actPDFCell(value, actPDFGrid-actPDFLabelCols, 0); value == "" {
+	size := vp.Size
+	if vp.Style == mfontstyle.Bold {
+		size *= actPDFBold
+	}
+	if value = actPDFCell(value, actPDFGrid-actPDFLabelCols, size, 0); value == "" {
 		value = "—"
 	}
 	w.add(mrow.New().Add(
@@ -562,18 +566,18 @@ func (w *actPDFPrinter) table(counts []ActCount) int {
 	total := 0
 	line := &mprops.Cell{BorderType: mborder.Bottom, BorderColor: actPDFRule, BorderThickness: 0.1}
 	for _, c := range counts {
-		action := actPDFCell(c.Action, actPDFCols[3], actPDFMaxCell)
+		action := actPDFCell(c.Action, actPDFCols[3], actPDFCellSize, actPDFMaxCell)
 		if _, ok := actPDFLabels["action."+c.Action]; ok {
 			action = w.t("action." + c.Action)
 		}
-		rule := actPDFCell(c.Rule, actPDFCols[4], actPDFMaxCell)
+		rule := actPDFCell(c.Rule, actPDFCols[4], actPDFCellSize, actPDFMaxCell)
 		if _, ok := actPDFLabels["rule."+c.Rule]; ok {
 			rule = w.t("rule." + c.Rule)
 		}
 		cells := [6]string{
-			actPDFCell(w.title(actTitlePurpose, c.Purpose), actPDFCols[0], actPDFMaxCell),
-			actPDFCell(w.title(actTitleCategory, c.Category), actPDFCols[1], actPDFMaxCell),
-			actPDFCell(w.title(actTitleGround, c.Ground), actPDFCols[2], actPDFMaxCell),
+			actPDFCell(w.title(actTitlePurpose, c.Purpose), actPDFCols[0], actPDFCellSize, actPDFMaxCell),
+			actPDFCell(w.title(actTitleCategory, c.Category), actPDFCols[1], actPDFCellSize, actPDFMaxCell),
+			actPDFCell(w.title(actTitleGround, c.Ground), actPDFCols[2], actPDFCellSize, actPDFMaxCell),
 			action, rule, strconv.Itoa(c.Records),
 		}
 		r := mrow.New()
@@ -602,32 +606,32 @@ func (w *actPDFPrinter) table(counts []ActCount) int {
 // dates.
 func (w *actPDFPrinter) signatures() {
 	r := w.ctx.Operator.Responsible
+	// The heading, the text and the lines stay on one page.
+	w.keep(70)
 	w.head("signatures")
-	w.keep(45)
 	w.para(w.t("drawn"))
 	var who []string
 	for _, s := range []string{r.Position, r.Name} {
-		if s = actPDFLine(s); s != "" {
+		if s = actPDFCell(s, 10, actPDFValueSize*actPDFBold, actPDFMaxCell); s != "" {
 			who = append(who, s)
 		}
 	}
-	rule := mprops.Line{Color: actPDFHeadColor, Thickness: 0.25, OffsetPercent: 95, SizePercent: 100}
-	caption := func(key string) mprops.Text {
-		return mprops.Text{Size: actPDFFooterSize, Color: actPDFGrey, Align: malign.Center, Top: 0.5}
-	}
+	rule := mprops.Line{Color: actPDFHeadColor, Thickness: 0.25, OffsetPercent: 50, SizePercent: 100}
+	caption := mprops.Text{Size: actPDFFooterSize, Color: actPDFGrey, Align: malign.Center, Top: 0.5}
+	// The name sits on its line with room above to sign; the line runs
+	// under the name, the signature and the date.
 	w.add(
-		mrow.New(6),
 		mrow.New().Add(
-			mtext.NewCol(10, strings.Join(who, ", "), mprops.Text{Size: actPDFValueSize, Style: mfontstyle.Bold, Top: 1, VerticalPadding: actPDFLinePad}),
-			mcol.New(1), mcol.New(7), mcol.New(1), mcol.New(5),
+			mtext.NewCol(10, strings.Join(who, ", "), mprops.Text{Size: actPDFValueSize, Style: mfontstyle.Bold, Top: 10, Bottom: 1, VerticalPadding: actPDFLinePad}),
+			mcol.New(14),
 		),
-		mrow.New(8).Add(
+		mrow.New(1.5).Add(
 			mline.NewCol(10, rule), mcol.New(1), mline.NewCol(7, rule), mcol.New(1), mline.NewCol(5, rule),
 		),
 		mrow.New().Add(
-			mtext.NewCol(10, w.t("sign.name"), caption("sign.name")), mcol.New(1),
-			mtext.NewCol(7, w.t("sign.sign"), caption("sign.sign")), mcol.New(1),
-			mtext.NewCol(5, w.t("sign.date"), caption("sign.date")),
+			mtext.NewCol(10, w.t("sign.name"), caption), mcol.New(1),
+			mtext.NewCol(7, w.t("sign.sign"), caption), mcol.New(1),
+			mtext.NewCol(5, w.t("sign.date"), caption),
 		),
 	)
 }
@@ -641,29 +645,53 @@ func (w *actPDFPrinter) when(t time.Time) string {
 }
 
 // actPDFLine folds a free text to one line and cuts it to actPDFMaxCell
-// characters, for the rows that print a name or a requisite.
+// characters, for the rows that print a name or a requisite across the
+// page.
 func actPDFLine(s string) string {
-	return actPDFCell(s, actPDFGrid, actPDFMaxCell)
+	return actPDFCell(s, actPDFGrid, actPDFNameSize*actPDFBold, actPDFMaxCell)
 }
 
-// actPDFCell prepares a text for a cell cols grid columns wide: runs of
-// white space become one space, words too long for the cell are cut into
-// pieces that fit (maroto only breaks lines at spaces), and a text longer
-// than max characters (when max > 0) is cut and ends in "…".
-func actPDFCell(s string, cols, max int) string {
-	limit := max(4, int((float64(cols)*actPDFColWidth-2*actPDFCellPad)/actPDFCharWidth))
+// actPDFCell prepares a text for a cell cols grid columns wide, set at
+// size points: runs of white space become one space, words too wide for
+// the cell are cut into pieces that fit (maroto only breaks lines at
+// spaces, and would run them into the next cell or off the page), and a
+// text longer than most characters (when most > 0) is cut and ends in "…".
+func actPDFCell(s string, cols int, size float64, most int) string {
+	room := float64(cols)*actPDFColWidth - 2*actPDFCellPad
+	em := size * actPDFPoint
 	var words []string
 	for _, f := range strings.Fields(s) {
-		rs := []rune(f)
-		for len(rs) > limit {
-			words = append(words, string(rs[:limit]))
-			rs = rs[limit:]
+		var piece []rune
+		wide := 0.0
+		for _, r := range f {
+			if cw := actPDFRuneWidth(r) * em; len(piece) > 0 && wide+cw > room {
+				words = append(words, string(piece))
+				piece, wide = piece[:0], 0
+			}
+			piece = append(piece, r)
+			wide += actPDFRuneWidth(r) * em
 		}
-		words = append(words, string(rs))
+		words = append(words, string(piece))
 	}
 	out := strings.Join(words, " ")
-	if rs := []rune(out); max > 0 && len(rs) > max {
-		out = strings.TrimRight(string(rs[:max-1]), " ") + "…"
+	if rs := []rune(out); most > 0 && len(rs) > most {
+		out = strings.TrimRight(string(rs[:most-1]), " ") + "…"
 	}
 	return out
+}
+
+// actPDFRuneWidth is a generous guess, in ems, at the width of r in DejaVu
+// Sans: enough that a word cut to fit does fit, without cutting ordinary
+// words.
+func actPDFRuneWidth(r rune) float64 {
+	switch {
+	case strings.ContainsRune("iljtfrıіїI1.,:;'!|()[]-/ ", r):
+		return 0.42
+	case strings.ContainsRune("mwMWжшщюыфЖШЩЮЫФ@%", r):
+		return 1.0
+	case unicode.IsUpper(r):
+		return 0.8
+	default:
+		return 0.66
+	}
 }

@@ -400,3 +400,38 @@ func (v *Vault) StatsRows(ctx context.Context, a Actor, purpose string) ([]reten
 	}
 	return out, nil
 }
+
+// ActPDF renders an act of destruction as a PDF in lang, titled from the
+// active policy, with its signature checked against the journal key.
+func (v *Vault) ActPDF(ctx context.Context, id, lang string) ([]byte, error) {
+	a, err := v.ActByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if a.SealedAt == nil {
+		return nil, problem(Conflict, "act-open", "", "the act is not sealed yet: its sweep is running or was cut short (the next sweep seals it)")
+	}
+	var s retention.ActSummary
+	if err := json.Unmarshal(a.Summary, &s); err != nil {
+		return nil, fmt.Errorf("vault: act %s: %w", id, err)
+	}
+	p := v.active.Load().Policy
+	titles := func(kind, id string) policy.Text {
+		switch kind {
+		case "purpose":
+			pu, _ := p.Purpose(id)
+			return pu.Title
+		case "category":
+			for _, c := range p.SubjectCategories {
+				if c.ID == id {
+					return c.Title
+				}
+			}
+		case "ground":
+			g, _ := policy.LookupGround(id)
+			return g.Title
+		}
+		return policy.Text{}
+	}
+	return s.PDF(retention.ActContext{Operator: p.Operator, Titles: titles, Signature: a.Signature, PublicKey: v.ring.JournalPublicKey(), Summary: a.Summary}, lang)
+}

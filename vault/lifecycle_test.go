@@ -80,6 +80,9 @@ func TestARecordIsDestroyedWhenItsTermEndsAndNotASecondBefore(t *testing.T) {
 		if sum.Records != 1 || len(sum.Counts) != 1 || sum.Counts[0].Purpose != "appeals" || sum.Counts[0].Category != "applicant" || sum.Counts[0].Ground != "consent" {
 			t.Fatalf("the act's counts: %+v", sum)
 		}
+		if pdf, err := b.vault.ActPDF(ctx, res.Act, "ru"); err != nil || !strings.HasPrefix(string(pdf), "%PDF") {
+			t.Fatalf("the act as a PDF: %v", err)
+		}
 		// The subject stays, with its identifiers: only the record's term ended.
 		if s, err := b.vault.GetSubject(ctx, app, sid, "appeals"); err != nil || s.State != "active" {
 			t.Fatalf("the subject: %+v %v", s, err)

@@ -93,7 +93,9 @@ func (c *ActsListCmd) Run(g *Globals) error {
 
 // ActsShowCmd shows one act.
 type ActsShowCmd struct {
-	ID string `arg:"" help:"Act id."`
+	ID   string `arg:"" help:"Act id."`
+	PDF  string `help:"Also write the act as a PDF to this file." type:"path" name:"pdf"`
+	Lang string `help:"Language of the PDF: kk, ru or en." default:"kk" enum:"kk,ru,en"`
 }
 
 // Run prints the act as JSON.
@@ -107,6 +109,18 @@ func (c *ActsShowCmd) Run(g *Globals) error {
 	a, err := in.vault.ActByID(ctx, c.ID)
 	if err != nil {
 		return err
+	}
+	if c.PDF != "" {
+		if _, err := in.vault.Resume(ctx); err != nil {
+			return err
+		}
+		pdf, err := in.vault.ActPDF(ctx, c.ID, c.Lang)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(c.PDF, pdf, 0o600); err != nil {
+			return err
+		}
 	}
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetIndent("", "  ")
