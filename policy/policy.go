@@ -235,8 +235,28 @@ type Role struct {
 	Title    Text     `yaml:"title" json:"title"`
 	Purposes []string `yaml:"purposes" json:"purposes"`
 	Fields   []string `yaml:"fields" json:"fields"`
-	Can      []string `yaml:"can" json:"can"`
-	Source   string   `yaml:"source,omitempty" json:"source,omitempty"`
+	// Masked fields are shown to the role only masked (a phone as
+	// "+7 701 *** ** 67", an IIN as "95031*******"): enough to confirm
+	// who is calling, not to copy the number.
+	Masked []string `yaml:"masked,omitempty" json:"masked,omitempty"`
+	Can    []string `yaml:"can" json:"can"`
+	// Limits are the thresholds beyond which access opens an incident.
+	Limits Limits `yaml:"limits,omitempty" json:"limits"`
+	Source string `yaml:"source,omitempty" json:"source,omitempty"`
+}
+
+// Limits are a role's normal bounds (Art. 22: detect unauthorised access
+// promptly). Zero means no limit.
+type Limits struct {
+	// SubjectsPerHour is how many distinct subjects one principal of the
+	// role may read in an hour.
+	SubjectsPerHour int `yaml:"subjects_per_hour,omitempty" json:"subjects_per_hour,omitempty"`
+	// DenialsPerHour is how many refusals one principal may collect in an
+	// hour before it looks like probing.
+	DenialsPerHour int `yaml:"denials_per_hour,omitempty" json:"denials_per_hour,omitempty"`
+	// Hours is the working time, "08:00-20:00" in Astana time; access
+	// outside it opens an incident.
+	Hours string `yaml:"hours,omitempty" json:"hours,omitempty"`
 }
 
 // Deadlines in working days. A zero value means the law's default; a value
@@ -328,8 +348,15 @@ func (pu Purpose) AllowedFields(category string) ([]string, bool) {
 // Allows reports whether the role serves the purpose.
 func (r Role) Allows(purpose string) bool { return slices.Contains(r.Purposes, purpose) }
 
-// Sees reports whether the role may see the field.
-func (r Role) Sees(field string) bool { return slices.Contains(r.Fields, field) }
+// Sees reports whether the role may see the field, in full or masked.
+func (r Role) Sees(field string) bool {
+	return slices.Contains(r.Fields, field) || slices.Contains(r.Masked, field)
+}
+
+// Masks reports whether the role sees the field only masked.
+func (r Role) Masks(field string) bool {
+	return !slices.Contains(r.Fields, field) && slices.Contains(r.Masked, field)
+}
 
 // May reports whether the role may take the action.
 func (r Role) May(action string) bool { return slices.Contains(r.Can, action) }

@@ -106,6 +106,12 @@ func validate(p *Policy, name string, idx map[string]position) Problems {
 		ptr := "/roles/" + strconv.Itoa(i)
 		refs(v, ptr+"/purposes", r.Purposes, purposes, "purpose")
 		refs(v, ptr+"/fields", r.Fields, fields, "field")
+		refs(v, ptr+"/masked", r.Masked, fields, "field")
+		for j, f := range r.Masked {
+			if slices.Contains(r.Fields, f) {
+				v.add(ptr+"/masked/"+strconv.Itoa(j), "field %q is both seen in full and masked", f)
+			}
+		}
 		for j, a := range r.Can {
 			if slices.Index(r.Can, a) != j {
 				v.add(ptr+"/can/"+strconv.Itoa(j), "action %q is listed twice", a)

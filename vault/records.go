@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/derbes/derbes/access"
 	"github.com/derbes/derbes/consent"
 	"github.com/derbes/derbes/journal"
 	"github.com/derbes/derbes/keys"
@@ -38,6 +39,8 @@ type Record struct {
 	State         string            `json:"state"`
 	Fields        map[string]string `json:"fields"`
 	Withheld      []string          `json:"withheld,omitempty"`
+	// Masked names the fields shown masked to the caller's role.
+	Masked []string `json:"masked,omitempty"`
 	PolicyVersion int64             `json:"policy_version"`
 	CreatedAt     time.Time         `json:"created_at"`
 	UpdatedAt     time.Time         `json:"updated_at"`
@@ -212,7 +215,7 @@ func (v *Vault) GetRecord(ctx context.Context, a Actor, id, purpose string, fiel
 			return err
 		}
 		got.rec = r
-		entry.Detail = detail(map[string]any{"role": a.Role, "fields": visible(r, role, fields)})
+		entry.Detail = detail(decisions(r, role, fields))
 		return tx.JournalAppend(ctx, entry)
 	})
 	if errors.Is(err, store.ErrNotFound) {
@@ -247,6 +250,39 @@ func readRefusal(r *store.Record, purpose string, now time.Time) *Problem {
 	return nil
 }
 
+// mask masks, in place, the values the role sees only masked, and returns
+// their names.
+func (v *Vault) mask(role policy.Role, values map[string]string) []string {
+	var masked []string
+	p := v.active.Load().Policy
+	for _, f := range fieldList(values) {
+		if role.Masks(f) {
+			fd, _ := p.Field(f)
+			values[f] = access.Mask(fd.Type, values[f])
+			masked = append(masked, f)
+		}
+	}
+	return masked
+}
+
+// decisions describes, for the journal, what a read showed: the fields in
+// full and those masked.
+func decisions(r *store.Record, role policy.Role, want []string) map[string]any {
+	var full, masked []string
+	for _, f := range visible(r, role, want) {
+		if role.Masks(f) {
+			masked = append(masked, f)
+		} else {
+			full = append(full, f)
+		}
+	}
+	d := map[string]any{"role": role.ID, "fields": full}
+	if len(masked) > 0 {
+		d["masked"] = masked
+	}
+	return d
+}
+
 // visible lists the fields of r that a read returns.
 func visible(r *store.Record, role policy.Role, want []string) []string {
 	var out []string
@@ -270,8 +306,9 @@ func (v *Vault) open(got readable, role policy.Role, want []string) (*Record, er
 	if err != nil {
 		return nil, err
 	}
+	masked := v.mask(role, fields)
 	out := &Record{ID: r.ID, Subject: r.SubjectID, Purpose: r.Purpose, Channel: r.Channel, Ground: r.Ground, Consent: r.ConsentID, State: r.State, Fields: fields,
-		PolicyVersion: r.PolicyVersion, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, DestroyedAt: r.DestroyedAt}
+		Masked: masked, PolicyVersion: r.PolicyVersion, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, DestroyedAt: r.DestroyedAt}
 	for _, f := range strings.Split(r.FieldNames, ",") {
 		if !contains(show, f) && (len(want) == 0 || contains(want, f)) {
 			out.Withheld = append(out.Withheld, f)
@@ -322,7 +359,7 @@ func (v *Vault) ListRecords(ctx context.Context, a Actor, subjectID, purpose str
 			}
 			got = append(got, readable{r, wrapped})
 			if err := tx.JournalAppend(ctx, &journal.Entry{Actor: a.ID, Action: journal.RecordRead, Purpose: purpose, Subject: subjectID, Record: r.ID, Outcome: journal.OK,
-				Detail: detail(map[string]any{"role": a.Role, "fields": visible(r, role, nil)})}); err != nil {
+				Detail: detail(decisions(r, role, nil))}); err != nil {
 				return err
 			}
 		}

@@ -39,6 +39,8 @@ type Subject struct {
 	CreatedAt   time.Time         `json:"created_at"`
 	DestroyedAt *time.Time        `json:"destroyed_at,omitempty"`
 	Records     []RecordRef       `json:"records,omitempty"`
+	// Masked names the identifiers shown masked to the caller's role.
+	Masked []string `json:"masked,omitempty"`
 }
 
 // RecordRef names a record without its data.
@@ -244,6 +246,7 @@ func (v *Vault) GetSubject(ctx context.Context, a Actor, id, purpose string) (*S
 	if err != nil {
 		return nil, err
 	}
+	out.Masked = v.mask(role, out.Identifiers)
 	return out, nil
 }
 

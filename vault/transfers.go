@@ -115,7 +115,7 @@ func (v *Vault) CreateTransfer(ctx context.Context, a Actor, nt NewTransfer) (*T
 		return nil, problem(Invalid, "fields-required", "fields", "say exactly which fields are passed")
 	}
 	for _, f := range nt.Fields {
-		if !role.Sees(f) {
+		if !role.Sees(f) || role.Masks(f) {
 			return refuse(problem(Denied, "field-not-visible", f, "role %q may not see, so may not pass on, field %q", a.Role, f))
 		}
 	}
