@@ -50,6 +50,17 @@ type Config struct {
 	Duration time.Duration
 	// Preload subjects are created before the read and lookup workloads.
 	Preload int
+	// Workloads names the workloads to run (see Workloads); all when empty.
+	Workloads []string
+}
+
+// Workloads are the workloads Run measures, in order: the key names them in
+// Config.Workloads and Env.Op.
+var Workloads = []struct{ Key, Name string }{
+	{"create", "create subject+record"},
+	{"read", "read record"},
+	{"lookup", "lookup by IIN"},
+	{"mixed", "mixed 70/20/10"},
 }
 
 // Result is one workload's figures.
@@ -63,6 +74,13 @@ type Result struct {
 	// Ceiling is the same workload's rate against a handler that does
 	// nothing, measured in the same run.
 	Ceiling float64
+	// CPUPerOp is the process's CPU time (user + system, from getrusage)
+	// per operation. The clients run in the same process, so it includes
+	// their side of HTTP; the ceiling's own CPUPerOp is that part.
+	CPUPerOp time.Duration
+	// MaxRSS is the process's peak resident set size (ru_maxrss) at the end
+	// of the workload, in bytes.
+	MaxRSS int64
 }
 
 // Rate is operations per second.
@@ -73,8 +91,12 @@ func (r Result) String() string {
 	if r.Ceiling > 0 {
 		ratio = fmt.Sprintf("%5.1f%% of the HTTP ceiling", 100*r.Rate()/r.Ceiling)
 	}
-	return fmt.Sprintf("%-22s %9.0f ops/s  p50 %7s  p99 %7s  p999 %7s  errors %d  %s",
-		r.Name, r.Rate(), round(r.P50), round(r.P99), round(r.P999), r.Errors, ratio)
+	res := ""
+	if r.MaxRSS > 0 {
+		res = fmt.Sprintf("  cpu/op %6s  peak RSS %4d MB", round(r.CPUPerOp), r.MaxRSS>>20)
+	}
+	return fmt.Sprintf("%-22s %9.0f ops/s  p50 %7s  p99 %7s  p999 %7s  errors %d  %s%s",
+		r.Name, r.Rate(), round(r.P50), round(r.P99), round(r.P999), r.Errors, ratio, res)
 }
 
 func round(d time.Duration) string {
@@ -88,27 +110,46 @@ func round(d time.Duration) string {
 
 // Report is a whole run.
 type Report struct {
-	Store        string
-	Clients      int
-	Ceiling      float64
-	Results      []Result
-	BytesPerSubj float64
+	Store   string
+	Clients int
+	Ceiling float64
+	// CeilingCPUPerOp is the CPU time per operation of the HTTP ceiling:
+	// the clients' and the bare server's share of each result's CPUPerOp.
+	CeilingCPUPerOp time.Duration
+	Results         []Result
+	BytesPerSubj    float64
+	// MaxRSS is the process's peak resident set size over the run, in bytes.
+	MaxRSS int64
 }
 
-// Run starts a server on the configured store and runs the workloads.
-func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
+// Env is a derbes server on a scratch store, an echo server for the
+// ceiling, and the clients' view of what exists. Run uses it; Go
+// benchmarks (bench_test.go) use it to profile one workload at a time.
+type Env struct {
+	Store *store.Store
+	w     *world
+	echo  string
+	stop  []func()
+}
+
+// Start opens the store cfg names, activates the iKomek policy and starts
+// the servers. Close it.
+func Start(ctx context.Context, cfg Config) (_ *Env, err error) {
+	e := &Env{}
+	defer func() {
+		if err != nil {
+			e.Close()
+		}
+	}()
 	if cfg.Clients <= 0 {
 		cfg.Clients = 16
-	}
-	if cfg.Duration <= 0 {
-		cfg.Duration = 5 * time.Second
 	}
 	if cfg.Dir == "" && cfg.DB == "" {
 		dir, err := os.MkdirTemp("", "derbes-bench")
 		if err != nil {
 			return nil, err
 		}
-		defer os.RemoveAll(dir)
+		e.stop = append(e.stop, func() { os.RemoveAll(dir) })
 		cfg.Dir = filepath.Join(dir, "data")
 	}
 	ring, err := keys.Generate()
@@ -119,7 +160,8 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer st.Close()
+	e.Store = st
+	e.stop = append(e.stop, func() { st.Close() })
 	v, err := vault.Open(ctx, st, ring)
 	if err != nil {
 		return nil, err
@@ -142,7 +184,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer stop()
+	e.stop = append(e.stop, stop)
 	echo, stopEcho, err := listen(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "application/json")
@@ -151,10 +193,66 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer stopEcho()
-
+	e.stop = append(e.stop, stopEcho)
+	e.echo = echo
 	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: cfg.Clients * 2, MaxConnsPerHost: cfg.Clients * 2}}
-	w := &world{c: c, base: base, key: key}
+	e.w = &world{c: c, base: base, key: key}
+	return e, nil
+}
+
+// Close stops the servers and closes the store (removing a temporary
+// directory it made).
+func (e *Env) Close() {
+	for i := len(e.stop) - 1; i >= 0; i-- {
+		e.stop[i]()
+	}
+	e.stop = nil
+}
+
+// Preload creates n subjects with clients concurrent clients.
+func (e *Env) Preload(ctx context.Context, n, clients int) error {
+	return e.w.preload(ctx, n, clients)
+}
+
+// Op returns the operation of a workload by its key (see Workloads), or
+// "ceiling" for the echo handler. Each call of the operation is one HTTP
+// request (for "mixed", one chosen at random: 70% read, 20% lookup by IIN,
+// 10% create).
+func (e *Env) Op(key string) func(i int) error {
+	switch key {
+	case "ceiling":
+		return func(int) error { return e.w.get(e.echo+"/", "") }
+	case "create":
+		return e.w.create
+	case "read":
+		return e.w.read
+	case "lookup":
+		return e.w.lookup
+	case "mixed":
+		return e.w.mixed
+	}
+	return nil
+}
+
+// Run starts a server on the configured store and runs the workloads.
+func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
+	if cfg.Clients <= 0 {
+		cfg.Clients = 16
+	}
+	if cfg.Duration <= 0 {
+		cfg.Duration = 5 * time.Second
+	}
+	for _, k := range cfg.Workloads {
+		if !slices.ContainsFunc(Workloads, func(w struct{ Key, Name string }) bool { return w.Key == k }) {
+			return nil, fmt.Errorf("bench: no workload %q", k)
+		}
+	}
+	e, err := Start(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer e.Close()
+	st := e.Store
 	rep := &Report{Store: st.Dialect(), Clients: cfg.Clients}
 
 	say := func(format string, args ...any) {
@@ -163,31 +261,31 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 		}
 	}
 	say("measuring the HTTP ceiling (%d clients, %s)…\n", cfg.Clients, cfg.Duration)
-	ceil := measure(ctx, "ceiling", cfg, func(i int) error { return w.get(echo+"/", "") })
-	rep.Ceiling = ceil.Rate()
+	ceil := measure(ctx, "ceiling", cfg, e.Op("ceiling"))
+	rep.Ceiling, rep.CeilingCPUPerOp = ceil.Rate(), ceil.CPUPerOp
+	if ceil.CPUPerOp > 0 {
+		say("  %.0f ops/s, cpu/op %s (the clients' and a bare server's share)\n", ceil.Rate(), round(ceil.CPUPerOp))
+	}
 
 	say("preloading %d subjects…\n", cfg.Preload)
 	before, _ := st.Size(ctx)
-	if err := w.preload(ctx, cfg.Preload, cfg.Clients); err != nil {
+	if err := e.Preload(ctx, cfg.Preload, cfg.Clients); err != nil {
 		return nil, err
 	}
-	for _, wl := range []struct {
-		name string
-		op   func(i int) error
-	}{
-		{"create subject+record", w.create},
-		{"read record", w.read},
-		{"lookup by IIN", w.lookup},
-	} {
-		say("%s…\n", wl.name)
-		r := measure(ctx, wl.name, cfg, wl.op)
+	for _, wl := range Workloads {
+		if len(cfg.Workloads) > 0 && !slices.Contains(cfg.Workloads, wl.Key) {
+			continue
+		}
+		say("%s…\n", wl.Name)
+		r := measure(ctx, wl.Name, cfg, e.Op(wl.Key))
 		r.Ceiling = rep.Ceiling
 		rep.Results = append(rep.Results, r)
 	}
 	after, _ := st.Size(ctx)
-	if n := w.count(); n > 0 {
+	if n := e.w.count(); n > 0 {
 		rep.BytesPerSubj = float64(after-before) / float64(n)
 	}
+	_, rep.MaxRSS, _ = usage()
 	return rep, nil
 }
 
@@ -205,6 +303,7 @@ func listen(h http.Handler) (string, func(), error) {
 func measure(ctx context.Context, name string, cfg Config, op func(i int) error) Result {
 	var next, errs atomic.Int64
 	lat := make([][]time.Duration, cfg.Clients)
+	cpu0, _, _ := usage()
 	start := time.Now()
 	deadline := start.Add(cfg.Duration)
 	var wg sync.WaitGroup
@@ -226,6 +325,7 @@ func measure(ctx context.Context, name string, cfg Config, op func(i int) error)
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	cpu1, rss, _ := usage()
 	var all []time.Duration
 	for _, l := range lat {
 		all = append(all, l...)
@@ -237,7 +337,11 @@ func measure(ctx context.Context, name string, cfg Config, op func(i int) error)
 		}
 		return all[min(len(all)-1, int(p*float64(len(all))))]
 	}
-	return Result{Name: name, Ops: len(all), Errors: int(errs.Load()), Elapsed: elapsed, P50: pct(0.50), P99: pct(0.99), P999: pct(0.999)}
+	r := Result{Name: name, Ops: len(all), Errors: int(errs.Load()), Elapsed: elapsed, P50: pct(0.50), P99: pct(0.99), P999: pct(0.999), MaxRSS: rss}
+	if len(all) > 0 {
+		r.CPUPerOp = (cpu1 - cpu0) / time.Duration(len(all))
+	}
+	return r
 }
 
 // world is the benchmark's view of what exists on the server.
@@ -319,6 +423,19 @@ func (w *world) read(int) error {
 func (w *world) lookup(int) error {
 	_, iin := w.pick()
 	return w.get(w.base+"/v1/subjects?iin="+iin, "appeals")
+}
+
+// mixed is the appeals centre's day: 70% reads, 20% lookups by IIN, 10%
+// creates.
+func (w *world) mixed(i int) error {
+	switch n := rand.IntN(10); {
+	case n < 7:
+		return w.read(i)
+	case n < 9:
+		return w.lookup(i)
+	default:
+		return w.create(i)
+	}
 }
 
 func (w *world) get(url, purpose string) error {

@@ -2,6 +2,10 @@ package bench_test
 
 import (
 	"context"
+	"os"
+	"runtime"
+	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,7 +21,7 @@ func TestBenchmarkWorkloadsSucceed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Results) != 3 || rep.Ceiling <= 0 {
+	if len(rep.Results) != len(bench.Workloads) || rep.Ceiling <= 0 {
 		t.Fatalf("report: %+v", rep)
 	}
 	for _, r := range rep.Results {
@@ -27,6 +31,82 @@ func TestBenchmarkWorkloadsSucceed(t *testing.T) {
 	}
 	if rep.BytesPerSubj <= 0 {
 		t.Errorf("no size per subject: %v", rep.BytesPerSubj)
+	}
+	if runtime.GOOS == "linux" || runtime.GOOS == "darwin" {
+		for _, r := range rep.Results {
+			if r.CPUPerOp <= 0 || r.MaxRSS <= 0 {
+				t.Errorf("%s: cpu/op %s, peak RSS %d", r.Name, r.CPUPerOp, r.MaxRSS)
+			}
+		}
+	}
+}
+
+func TestBenchmarkRunsOnlyTheWorkloadsAsked(t *testing.T) {
+	t.Parallel()
+	rep, err := bench.Run(context.Background(), bench.Config{Clients: 2, Duration: 50 * time.Millisecond, Preload: 4, Dir: t.TempDir(), Workloads: []string{"mixed"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Results) != 1 || rep.Results[0].Name != "mixed 70/20/10" || rep.Results[0].Errors != 0 {
+		t.Fatalf("results: %+v", rep.Results)
+	}
+	if _, err := bench.Run(context.Background(), bench.Config{Workloads: []string{"nothing"}}, nil); err == nil {
+		t.Fatal("an unknown workload was accepted")
+	}
+}
+
+// BenchmarkWorkloads runs each workload through HTTP with 8 goroutines per
+// core, for profiling one workload at a time:
+//
+//	go test ./bench -run '^$' -bench 'Workloads/create' -benchtime 20000x -cpuprofile /tmp/create.prof
+//
+// DERBES_BENCH_POSTGRES=postgres://… measures PostgreSQL instead (schema
+// derbes_gobench, dropped before and after); DERBES_BENCH_PRELOAD sets the
+// number of subjects created first (default 2000).
+func BenchmarkWorkloads(b *testing.B) {
+	ctx := context.Background()
+	cfg := bench.Config{Dir: b.TempDir(), Clients: 16}
+	if url := os.Getenv("DERBES_BENCH_POSTGRES"); url != "" {
+		cfg.DB, cfg.Schema, cfg.Dir = url, "derbes_gobench", ""
+		if err := bench.DropSchema(ctx, url, cfg.Schema); err != nil {
+			b.Fatal(err)
+		}
+		defer bench.DropSchema(ctx, url, cfg.Schema)
+	}
+	preload := 2000
+	if n, err := strconv.Atoi(os.Getenv("DERBES_BENCH_PRELOAD")); err == nil {
+		preload = n
+	}
+	e, err := bench.Start(ctx, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	if err := e.Preload(ctx, preload, cfg.Clients); err != nil {
+		b.Fatal(err)
+	}
+	keys := []string{"ceiling"}
+	for _, w := range bench.Workloads {
+		keys = append(keys, w.Key)
+	}
+	for _, k := range keys {
+		b.Run(k, func(b *testing.B) {
+			op := e.Op(k)
+			var errs atomic.Int64
+			b.SetParallelism(8)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if err := op(0); err != nil {
+						errs.Add(1)
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
+			if n := errs.Load(); n > 0 {
+				b.Fatalf("%d of %d operations failed", n, b.N)
+			}
+		})
 	}
 }
 

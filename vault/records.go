@@ -225,8 +225,10 @@ func (v *Vault) GetRecord(ctx context.Context, a Actor, id, purpose string, fiel
 		return nil, err
 	}
 	if refusal != nil {
+		v.observeDenial(a)
 		return nil, refusal
 	}
+	v.observeRead(a, got.rec.SubjectID)
 	return v.open(got, role, fields)
 }
 
@@ -371,6 +373,7 @@ func (v *Vault) ListRecords(ctx context.Context, a Actor, subjectID, purpose str
 	if err != nil {
 		return nil, err
 	}
+	v.observeRead(a, subjectID)
 	out := make([]*Record, 0, len(got))
 	for _, g := range got {
 		r, err := v.open(g, role, nil)

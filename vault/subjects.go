@@ -229,6 +229,7 @@ func (v *Vault) GetSubject(ctx context.Context, a Actor, id, purpose string) (*S
 	if err != nil {
 		return nil, err
 	}
+	v.observeRead(a, id)
 	out := &Subject{ID: sub.ID, Category: sub.Category, State: sub.State, CreatedAt: sub.CreatedAt, DestroyedAt: sub.DestroyedAt}
 	for _, r := range recs {
 		if r.Purpose == purpose {

@@ -30,6 +30,7 @@ type Vault struct {
 	ring   *keys.Ring
 	active atomic.Pointer[Active]
 	cal    *calendar.Calendar
+	det    detector
 	now    func() time.Time
 }
 
@@ -56,7 +57,8 @@ var System = Actor{ID: "derbes"}
 func Open(ctx context.Context, s *store.Store, ring *keys.Ring) (*Vault, error) {
 	// A deadline that reaches a year without an official calendar file is
 	// counted on the year the rules generate, and says it is unconfirmed.
-	v := &Vault{store: s, ring: ring, cal: calendar.Default().Lenient(), now: now}
+	v := &Vault{store: s, ring: ring, cal: calendar.Default().Lenient(), now: now,
+		det: detector{reads: map[string]*window{}, denials: map[string]*window{}}}
 	err := s.Write(ctx, func(tx *store.Tx) error {
 		checks, err := tx.MasterChecks(ctx)
 		if err != nil {
@@ -188,6 +190,7 @@ func (v *Vault) deny(ctx context.Context, a Actor, action, purpose, subject, rec
 	if err != nil {
 		return fmt.Errorf("vault: journaling a refusal: %w", err)
 	}
+	v.observeDenial(a)
 	return p
 }
 

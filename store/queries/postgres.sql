@@ -295,3 +295,21 @@ SELECT r.id, r.subject_id, r.purpose, r.ground, s.category, q.reason, q.due_at
 FROM destruction_queue q JOIN records r ON r.id = q.record_id JOIN subjects s ON s.id = r.subject_id
 WHERE (q.due_at IS NULL OR q.due_at <= $2) AND r.state <> 'destroyed'
 ORDER BY 7, 1 LIMIT $3;
+
+-- name: IncidentInsert
+-- An incident a rule already opened for the same principal and window is
+-- not opened twice.
+INSERT INTO incidents (id, kind, source, principal, detected_at, classification, status, notice_due, subjects, content, updated_at, dedup)
+VALUES ($1, $2, $3, $4, $5, 'suspected', 'open', $6, $7, $8, $9, $10)
+ON CONFLICT (dedup) DO NOTHING;
+
+-- name: IncidentGet
+SELECT id, kind, source, principal, detected_at, classification, status, notice_due, notice_sent_at, subjects, content, updated_at
+FROM incidents WHERE id = $1;
+
+-- name: IncidentList
+SELECT id, kind, source, principal, detected_at, classification, status, notice_due, notice_sent_at, subjects, NULL, updated_at
+FROM incidents WHERE ($1 = '' OR status = $2) ORDER BY CASE WHEN status = 'open' THEN 0 ELSE 1 END, detected_at DESC, id LIMIT $3;
+
+-- name: IncidentUpdate
+UPDATE incidents SET classification = $1, status = $2, notice_sent_at = $3, subjects = $4, content = $5, updated_at = $6 WHERE id = $7;

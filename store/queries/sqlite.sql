@@ -295,3 +295,21 @@ SELECT r.id, r.subject_id, r.purpose, r.ground, s.category, q.reason, q.due_at
 FROM destruction_queue q JOIN records r ON r.id = q.record_id JOIN subjects s ON s.id = r.subject_id
 WHERE (q.due_at IS NULL OR q.due_at <= ?) AND r.state <> 'destroyed'
 ORDER BY 7, 1 LIMIT ?;
+
+-- name: IncidentInsert
+-- An incident a rule already opened for the same principal and window is
+-- not opened twice.
+INSERT INTO incidents (id, kind, source, principal, detected_at, classification, status, notice_due, subjects, content, updated_at, dedup)
+VALUES (?, ?, ?, ?, ?, 'suspected', 'open', ?, ?, ?, ?, ?)
+ON CONFLICT (dedup) DO NOTHING;
+
+-- name: IncidentGet
+SELECT id, kind, source, principal, detected_at, classification, status, notice_due, notice_sent_at, subjects, content, updated_at
+FROM incidents WHERE id = ?;
+
+-- name: IncidentList
+SELECT id, kind, source, principal, detected_at, classification, status, notice_due, notice_sent_at, subjects, NULL, updated_at
+FROM incidents WHERE (? = '' OR status = ?) ORDER BY CASE WHEN status = 'open' THEN 0 ELSE 1 END, detected_at DESC, id LIMIT ?;
+
+-- name: IncidentUpdate
+UPDATE incidents SET classification = ?, status = ?, notice_sent_at = ?, subjects = ?, content = ?, updated_at = ? WHERE id = ?;

@@ -1,0 +1,389 @@
+package vault
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/derbes/derbes/calendar"
+	"github.com/derbes/derbes/journal"
+	"github.com/derbes/derbes/keys"
+	"github.com/derbes/derbes/policy"
+	"github.com/derbes/derbes/store"
+)
+
+// Journal actions of incidents.
+const (
+	actionIncidentOpen   = "incident.open"
+	actionIncidentRead   = "incident.read"
+	actionIncidentUpdate = "incident.update"
+)
+
+// Incident kinds.
+const (
+	IncidentMassRead = "mass-read" // more distinct subjects per hour than the role's limit
+	IncidentDenials  = "denials"   // repeated refusals: probing
+	IncidentOffHours = "off-hours" // access outside the role's working hours
+	IncidentJournal  = "journal"   // the journal does not verify
+	IncidentManual   = "manual"    // reported by staff
+)
+
+// Classifications of an incident.
+const (
+	Suspected  = "suspected"
+	Confirmed  = "confirmed"
+	NotABreach = "not-a-breach"
+)
+
+// detector counts what each principal does in the current hour. It lives
+// in one process: with several nodes each counts its own share, so a
+// principal spreading reads over nodes is caught later (the journal keeps
+// every read for an after-the-fact review).
+type detector struct {
+	mu      sync.Mutex
+	reads   map[string]*window
+	denials map[string]*window
+}
+
+type window struct {
+	hour     int64
+	subjects map[string]bool
+	count    int
+}
+
+func (w *window) at(hour int64) *window {
+	if w == nil || w.hour != hour {
+		return &window{hour: hour, subjects: map[string]bool{}}
+	}
+	return w
+}
+
+// observeRead notes a principal's successful read of subjects and opens an
+// incident when the role's limits are passed. It never fails the read.
+func (v *Vault) observeRead(a Actor, subjects ...string) {
+	act := v.active.Load()
+	role, ok := act.Role(a.Role)
+	if !ok {
+		return
+	}
+	now := v.now()
+	v.offHours(a, role, now)
+	limit := role.Limits.SubjectsPerHour
+	if limit == 0 {
+		return
+	}
+	hour := now.Unix() / 3600
+	v.det.mu.Lock()
+	w := v.det.reads[a.ID].at(hour)
+	v.det.reads[a.ID] = w
+	before := len(w.subjects)
+	for _, s := range subjects {
+		w.subjects[s] = true
+	}
+	crossed := before <= limit && len(w.subjects) > limit
+	v.det.mu.Unlock()
+	if crossed {
+		v.openIncident(IncidentMassRead, "rule:subjects_per_hour", a, nil,
+			fmt.Sprintf("%s (role %s) read more than %d distinct subjects within an hour", a.ID, a.Role, limit),
+			fmt.Sprintf("%s|%s|%d", IncidentMassRead, a.ID, hour))
+	}
+}
+
+// observeDenial notes a refusal.
+func (v *Vault) observeDenial(a Actor) {
+	act := v.active.Load()
+	if act == nil {
+		return
+	}
+	role, ok := act.Role(a.Role)
+	if !ok || role.Limits.DenialsPerHour == 0 {
+		return
+	}
+	hour := v.now().Unix() / 3600
+	v.det.mu.Lock()
+	w := v.det.denials[a.ID].at(hour)
+	v.det.denials[a.ID] = w
+	w.count++
+	crossed := w.count == role.Limits.DenialsPerHour+1
+	v.det.mu.Unlock()
+	if crossed {
+		v.openIncident(IncidentDenials, "rule:denials_per_hour", a, nil,
+			fmt.Sprintf("%s (role %s) was refused more than %d times within an hour", a.ID, a.Role, role.Limits.DenialsPerHour),
+			fmt.Sprintf("%s|%s|%d", IncidentDenials, a.ID, hour))
+	}
+}
+
+// offHours opens an incident, once a day per principal, for access outside
+// the role's working hours (Astana time).
+func (v *Vault) offHours(a Actor, role policy.Role, now time.Time) {
+	from, to, ok := strings.Cut(role.Limits.Hours, "-")
+	if !ok {
+		return
+	}
+	local := now.In(calendar.Location())
+	hm := local.Format("15:04")
+	inside := from <= hm && hm < to
+	if from > to { // a night shift, 20:00-08:00
+		inside = hm >= from || hm < to
+	}
+	if inside {
+		return
+	}
+	v.openIncident(IncidentOffHours, "rule:hours", a, nil,
+		fmt.Sprintf("%s (role %s) worked at %s, outside the role's hours %s", a.ID, a.Role, hm, role.Limits.Hours),
+		fmt.Sprintf("%s|%s|%s", IncidentOffHours, a.ID, local.Format(time.DateOnly)))
+}
+
+// openIncident registers an incident, once per dedup key, with its notice
+// deadline: one working day from detection (Art. 25 p.2 sp.8).
+func (v *Vault) openIncident(kind, source string, a Actor, subjects []string, description, dedup string) (string, error) {
+	ctx := context.Background()
+	now := v.now()
+	i := &store.Incident{ID: newID(), Kind: kind, Source: source, Principal: a.ID, DetectedAt: now, Subjects: strings.Join(subjects, ","),
+		UpdatedAt: now, Dedup: dedup}
+	if due, err := v.cal.AddWorkingDays(now, v.active.Load().EffectiveDeadlines().BreachNotice); err == nil || calendar.IsWarning(err) {
+		due = due.UTC().Truncate(time.Microsecond)
+		i.NoticeDue = &due
+	}
+	dk, wrapped, err := v.ring.NewDataKey(i.ID)
+	if err != nil {
+		return "", err
+	}
+	b, _ := json.Marshal(IncidentContent{Description: description})
+	i.Content = keys.Seal(dk, fieldAD("incident", i.ID, "content"), b)
+	err = v.store.Write(ctx, func(tx *store.Tx) error {
+		opened, err := tx.IncidentInsert(ctx, i)
+		if err != nil || !opened {
+			return err
+		}
+		if err := tx.DataKeyInsert(ctx, i.ID, keys.WrappedVersion(wrapped), wrapped); err != nil {
+			return err
+		}
+		return tx.JournalAppend(ctx, &journal.Entry{Actor: System.ID, Action: actionIncidentOpen, Outcome: journal.OK,
+			Detail: detail(map[string]any{"incident": i.ID, "kind": kind, "source": source, "principal": a.ID, "notice_due": dueText(i.NoticeDue)})})
+	})
+	return i.ID, err
+}
+
+// IncidentContent is the encrypted part of an incident.
+type IncidentContent struct {
+	Description string    `json:"description"`
+	Measures    []Measure `json:"measures,omitempty"`
+}
+
+// Measure is a step taken to contain or remedy an incident.
+type Measure struct {
+	At    time.Time `json:"at"`
+	By    string    `json:"by"`
+	Taken string    `json:"taken"`
+}
+
+// Incident is an incident as the security officer sees it.
+type Incident struct {
+	ID             string           `json:"id"`
+	Kind           string           `json:"kind"`
+	Source         string           `json:"source"`
+	Principal      string           `json:"principal,omitempty"`
+	DetectedAt     time.Time        `json:"detected_at"`
+	Classification string           `json:"classification"`
+	Status         string           `json:"status"`
+	NoticeDue      *time.Time       `json:"notice_due,omitempty"`
+	NoticeSentAt   *time.Time       `json:"notice_sent_at,omitempty"`
+	Subjects       []string         `json:"subjects,omitempty"`
+	Content        *IncidentContent `json:"content,omitempty"`
+}
+
+func incidentView(i *store.Incident) *Incident {
+	x := &Incident{ID: i.ID, Kind: i.Kind, Source: i.Source, Principal: i.Principal, DetectedAt: i.DetectedAt, Classification: i.Classification,
+		Status: i.Status, NoticeDue: i.NoticeDue, NoticeSentAt: i.NoticeSentAt}
+	if i.Subjects != "" {
+		x.Subjects = strings.Split(i.Subjects, ",")
+	}
+	return x
+}
+
+// Incidents lists incidents (open first); the role needs admin.
+func (v *Vault) Incidents(ctx context.Context, a Actor, status string) ([]*Incident, error) {
+	if _, _, err := v.authorize(ctx, a, policy.CanAdmin, "", "", ""); err != nil {
+		return nil, err
+	}
+	var rows []*store.Incident
+	if err := v.store.Read(ctx, func(r *store.Reader) error {
+		var err error
+		rows, err = r.IncidentList(ctx, status, 500)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	out := make([]*Incident, len(rows))
+	for i, x := range rows {
+		out[i] = incidentView(x)
+	}
+	return out, nil
+}
+
+// ReportIncident registers an incident reported by staff.
+func (v *Vault) ReportIncident(ctx context.Context, a Actor, description string, subjects []string) (string, error) {
+	if _, _, err := v.authorize(ctx, a, policy.CanAdmin, "", "", ""); err != nil {
+		return "", err
+	}
+	if strings.TrimSpace(description) == "" || len(description) > 8000 {
+		return "", problem(Invalid, "value-required", "description", "describe what happened (at most 8000 bytes)")
+	}
+	for _, s := range subjects {
+		if !validID(s) {
+			return "", problem(Invalid, "invalid-value", "subjects", "subjects are subject ids")
+		}
+	}
+	return v.openIncident(IncidentManual, "staff:"+a.ID, a, subjects, description, "manual|"+newID())
+}
+
+// IncidentChange is what the security officer records about an incident.
+type IncidentChange struct {
+	Classification string
+	Status         string
+	// Measure, if set, is added to the measures taken.
+	Measure string
+	// Subjects, if set, replaces the affected subjects.
+	Subjects []string
+	// NoticeSent records that the notice reached the authorized body.
+	NoticeSent bool
+}
+
+// UpdateIncident classifies an incident, records measures and the notice.
+func (v *Vault) UpdateIncident(ctx context.Context, a Actor, id string, c IncidentChange) (*Incident, error) {
+	if _, _, err := v.authorize(ctx, a, policy.CanAdmin, "", "", ""); err != nil {
+		return nil, err
+	}
+	if c.Classification != "" && c.Classification != Suspected && c.Classification != Confirmed && c.Classification != NotABreach {
+		return nil, problem(Invalid, "invalid-value", "classification", "classification is suspected, confirmed or not-a-breach")
+	}
+	if c.Status != "" && c.Status != "open" && c.Status != "closed" {
+		return nil, problem(Invalid, "invalid-value", "status", "status is open or closed")
+	}
+	for _, s := range c.Subjects {
+		if !validID(s) {
+			return nil, problem(Invalid, "invalid-value", "subjects", "subjects are subject ids")
+		}
+	}
+	if len(c.Measure) > 8000 {
+		return nil, problem(Invalid, "too-large", "measure", "a measure is at most 8000 bytes")
+	}
+	var out *Incident
+	err := v.withIncident(ctx, id, func(tx *store.Tx, i *store.Incident, content *IncidentContent) error {
+		now := v.now()
+		if c.Classification != "" {
+			i.Classification = c.Classification
+		}
+		if c.Status != "" {
+			i.Status = c.Status
+		}
+		if c.Subjects != nil {
+			i.Subjects = strings.Join(c.Subjects, ",")
+		}
+		if c.Measure != "" {
+			content.Measures = append(content.Measures, Measure{At: now, By: a.ID, Taken: c.Measure})
+		}
+		if c.NoticeSent && i.NoticeSentAt == nil {
+			i.NoticeSentAt = &now
+		}
+		i.UpdatedAt = now
+		out = incidentView(i)
+		out.Content = content
+		return tx.JournalAppend(ctx, &journal.Entry{Actor: a.ID, Action: actionIncidentUpdate, Outcome: journal.OK,
+			Detail: detail(map[string]any{"role": a.Role, "incident": id, "classification": i.Classification, "status": i.Status, "notice_sent": i.NoticeSentAt != nil})})
+	}, true)
+	return out, err
+}
+
+// GetIncident returns an incident with its description and measures; the
+// read is journaled.
+func (v *Vault) GetIncident(ctx context.Context, a Actor, id string) (*Incident, error) {
+	if _, _, err := v.authorize(ctx, a, policy.CanAdmin, "", "", ""); err != nil {
+		return nil, err
+	}
+	var out *Incident
+	err := v.withIncident(ctx, id, func(tx *store.Tx, i *store.Incident, content *IncidentContent) error {
+		out = incidentView(i)
+		out.Content = content
+		return tx.JournalAppend(ctx, &journal.Entry{Actor: a.ID, Action: actionIncidentRead, Outcome: journal.OK,
+			Detail: detail(map[string]any{"role": a.Role, "incident": id})})
+	}, false)
+	return out, err
+}
+
+func (v *Vault) withIncident(ctx context.Context, id string, fn func(*store.Tx, *store.Incident, *IncidentContent) error, save bool) error {
+	if !validID(id) {
+		return errNotFound
+	}
+	err := v.store.Write(ctx, func(tx *store.Tx) error {
+		i, err := tx.IncidentGet(ctx, id)
+		if err != nil {
+			return err
+		}
+		dk, err := v.dataKey(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		pt, err := keys.Open(dk, fieldAD("incident", id, "content"), i.Content)
+		if err != nil {
+			return err
+		}
+		var c IncidentContent
+		if err := json.Unmarshal(pt, &c); err != nil {
+			return err
+		}
+		if err := fn(tx, i, &c); err != nil {
+			return err
+		}
+		if !save {
+			return nil
+		}
+		b, _ := json.Marshal(c)
+		i.Content = keys.Seal(dk, fieldAD("incident", id, "content"), b)
+		return tx.IncidentUpdate(ctx, i)
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return errNotFound
+	}
+	return err
+}
+
+// Notice is the draft of the breach notice to the authorized body
+// (Art. 25 p.2 sp.8): due one working day after detection, with the
+// contact of the person responsible for organising processing.
+type Notice struct {
+	Incident     string      `json:"incident"`
+	To           string      `json:"to"`
+	Operator     policy.Text `json:"operator"`
+	BIN          string      `json:"bin"`
+	Responsible  string      `json:"responsible_person"`
+	Contact      string      `json:"contact"`
+	DetectedAt   time.Time   `json:"detected_at"`
+	Due          *time.Time  `json:"due"`
+	WhatHappened string      `json:"what_happened"`
+	Measures     []Measure   `json:"measures"`
+	// Subjects are the affected subjects, by id; the operator adds their
+	// identifiers as the Rules require when sending, and notifies them.
+	Subjects []string `json:"affected_subjects"`
+}
+
+// DraftNotice drafts the breach notice of a confirmed incident.
+func (v *Vault) DraftNotice(ctx context.Context, a Actor, id string) (*Notice, error) {
+	x, err := v.GetIncident(ctx, a, id)
+	if err != nil {
+		return nil, err
+	}
+	if x.Classification != Confirmed {
+		return nil, problem(Conflict, "not-confirmed", "", "only a confirmed breach is notified; classify the incident first")
+	}
+	p := v.active.Load().Policy
+	return &Notice{Incident: x.ID, To: "the authorized body for personal data protection (Ministry of Artificial Intelligence and Digital Development)",
+		Operator: p.Operator.Name, BIN: p.Operator.BIN, Responsible: p.Operator.Responsible.Name,
+		Contact:    strings.Trim(p.Operator.Responsible.Email+", "+p.Operator.Responsible.Phone, ", "),
+		DetectedAt: x.DetectedAt, Due: x.NoticeDue, WhatHappened: x.Content.Description, Measures: x.Content.Measures, Subjects: x.Subjects}, nil
+}
