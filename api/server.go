@@ -29,6 +29,7 @@ const MaxBody = 1 << 20
 type Server struct {
 	vault *vault.Vault
 	keys  *access.Keys
+	staff *access.Staff
 	log   *slog.Logger
 	mux   *http.ServeMux
 	ready func(context.Context) error
@@ -76,7 +77,14 @@ func (s *Server) authed(h func(http.ResponseWriter, *http.Request, vault.Actor))
 			writeProblem(w, http.StatusUnauthorized, "unauthenticated", "send an API key: Authorization: Bearer dbs_…", "")
 			return
 		}
-		p, err := s.keys.Authenticate(r.Context(), strings.TrimSpace(auth[7:]))
+		token := strings.TrimSpace(auth[7:])
+		var p access.Principal
+		var err error
+		if strings.HasPrefix(token, "dss_") && s.staff != nil {
+			p, err = s.staff.AuthenticateSession(r.Context(), token)
+		} else {
+			p, err = s.keys.Authenticate(r.Context(), token)
+		}
 		if errors.Is(err, access.ErrBadKey) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="derbes", error="invalid_token"`)
 			writeProblem(w, http.StatusUnauthorized, "unauthenticated", "the API key is not valid or was revoked", "")

@@ -4,6 +4,9 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/derbes/derbes/access"
 )
 
 func TestARoleSeesMaskedWhatThePolicyMasksAndNothingItDenies(t *testing.T) {
@@ -43,6 +46,51 @@ func TestARoleSeesMaskedWhatThePolicyMasksAndNothingItDenies(t *testing.T) {
 		}
 		if !read || !denied {
 			t.Fatalf("journal: read %v, denial %v", read, denied)
+		}
+	})
+}
+
+func TestThePeopleWithAccessReportMatchesTheKeysAndAccounts(t *testing.T) {
+	each(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		edit(t, b, "    can: [collect, read, lookup, update, destroy, journal, requests, transfer]\n",
+			"    can: [collect, read, lookup, update, destroy, journal, requests, transfer, admin]\n")
+		keys := access.NewKeys(b.env.Store)
+		before := time.Now()
+		_, crm, err := keys.Create(ctx, "test", "app", "CRM")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, old, _ := keys.Create(ctx, "test", "analyst", "old report tool")
+		keys.Revoke(ctx, "test", old.ID)
+		staff := access.NewStaff(b.env.Store, b.env.Ring, &access.Argon2{Time: 1, Memory: 1024, Threads: 1})
+		if _, err := staff.Create(ctx, "test", access.NewAccount{Login: "dana", Name: "Дана", Role: "analyst", Password: "a long enough password"}); err != nil {
+			t.Fatal(err)
+		}
+		lines, err := b.vault.PeopleWithAccess(ctx, app, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		for _, l := range lines {
+			got[l.Principal+" "+l.Purpose] = strings.Join(l.Fields, ",")
+		}
+		want := map[string]string{
+			"apikey:" + crm.ID + " appeals": "iin,full_name,phone,email,address,appeal_text",
+			"apikey:" + crm.ID + " stats":   "address",
+			"staff:dana stats":              "address",
+		}
+		if len(got) != len(want) {
+			t.Fatalf("report: %v", got)
+		}
+		for k, v := range want {
+			if got[k] != v {
+				t.Fatalf("report line %q = %q, want %q (all: %v)", k, got[k], v, got)
+			}
+		}
+		earlier, _ := b.vault.PeopleWithAccess(ctx, app, before.Add(-time.Hour))
+		if len(earlier) != 0 {
+			t.Fatalf("before any key existed: %v", earlier)
 		}
 	})
 }

@@ -50,7 +50,8 @@ func serve(g *Globals, listen string, p *policy.Policy, src []byte, ready func(c
 		return err
 	}
 	srv := &http.Server{
-		Handler:           api.New(in.vault, access.NewKeys(in.store), log, func(ctx context.Context) error { _, err := in.store.Size(ctx); return err }),
+		Handler: api.New(in.vault, access.NewKeys(in.store), log, func(ctx context.Context) error { _, err := in.store.Size(ctx); return err }).
+			WithStaff(access.NewStaff(in.store, in.ring, nil)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,

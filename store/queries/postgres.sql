@@ -313,3 +313,31 @@ FROM incidents WHERE ($1 = '' OR status = $2) ORDER BY CASE WHEN status = 'open'
 
 -- name: IncidentUpdate
 UPDATE incidents SET classification = $1, status = $2, notice_sent_at = $3, subjects = $4, content = $5, updated_at = $6 WHERE id = $7;
+
+-- name: StaffInsert
+INSERT INTO staff (login, name, role, password_hash, totp, created_at) VALUES ($1, $2, $3, $4, $5, $6);
+
+-- name: StaffGet
+SELECT login, name, role, password_hash, totp, created_at, disabled_at, failures, locked_until, last_login_at FROM staff WHERE login = $1;
+
+-- name: StaffList
+SELECT login, name, role, password_hash, NULL, created_at, disabled_at, failures, locked_until, last_login_at FROM staff ORDER BY login;
+
+-- name: StaffLoginFailed
+UPDATE staff SET failures = failures + 1, locked_until = $1 WHERE login = $2;
+
+-- name: StaffLoginOK
+UPDATE staff SET failures = 0, locked_until = 0, last_login_at = $1 WHERE login = $2;
+
+-- name: StaffDisable
+UPDATE staff SET disabled_at = $1 WHERE login = $2 AND disabled_at IS NULL;
+
+-- name: SessionInsert
+INSERT INTO sessions (id, login, secret_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5);
+
+-- name: SessionGet
+SELECT s.id, s.login, s.secret_hash, s.expires_at, s.revoked_at, st.role, st.disabled_at
+FROM sessions s JOIN staff st ON st.login = s.login WHERE s.id = $1;
+
+-- name: SessionsRevoke
+UPDATE sessions SET revoked_at = $1 WHERE login = $2 AND revoked_at IS NULL;

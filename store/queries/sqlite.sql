@@ -313,3 +313,31 @@ FROM incidents WHERE (? = '' OR status = ?) ORDER BY CASE WHEN status = 'open' T
 
 -- name: IncidentUpdate
 UPDATE incidents SET classification = ?, status = ?, notice_sent_at = ?, subjects = ?, content = ?, updated_at = ? WHERE id = ?;
+
+-- name: StaffInsert
+INSERT INTO staff (login, name, role, password_hash, totp, created_at) VALUES (?, ?, ?, ?, ?, ?);
+
+-- name: StaffGet
+SELECT login, name, role, password_hash, totp, created_at, disabled_at, failures, locked_until, last_login_at FROM staff WHERE login = ?;
+
+-- name: StaffList
+SELECT login, name, role, password_hash, NULL, created_at, disabled_at, failures, locked_until, last_login_at FROM staff ORDER BY login;
+
+-- name: StaffLoginFailed
+UPDATE staff SET failures = failures + 1, locked_until = ? WHERE login = ?;
+
+-- name: StaffLoginOK
+UPDATE staff SET failures = 0, locked_until = 0, last_login_at = ? WHERE login = ?;
+
+-- name: StaffDisable
+UPDATE staff SET disabled_at = ? WHERE login = ? AND disabled_at IS NULL;
+
+-- name: SessionInsert
+INSERT INTO sessions (id, login, secret_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?);
+
+-- name: SessionGet
+SELECT s.id, s.login, s.secret_hash, s.expires_at, s.revoked_at, st.role, st.disabled_at
+FROM sessions s JOIN staff st ON st.login = s.login WHERE s.id = ?;
+
+-- name: SessionsRevoke
+UPDATE sessions SET revoked_at = ? WHERE login = ? AND revoked_at IS NULL;

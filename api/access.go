@@ -1,0 +1,186 @@
+package api
+
+import (
+	"encoding/csv"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/derbes/derbes/access"
+	"github.com/derbes/derbes/vault"
+)
+
+// WithStaff lets staff sign in (POST /v1/login) and use the API with their
+// session tokens.
+func (s *Server) WithStaff(st *access.Staff) *Server {
+	s.staff = st
+	return s
+}
+
+// LoginIn is the body of POST /v1/login.
+type LoginIn struct {
+	Login    string `json:"login"`
+	Password string `json:"password"`
+	TOTP     string `json:"totp,omitempty"`
+}
+
+// LoginOut is a new session.
+type LoginOut struct {
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	if s.staff == nil {
+		writeProblem(w, http.StatusNotFound, "no-such-route", "staff sign-in is not enabled on this server", "")
+		return
+	}
+	var in LoginIn
+	if err := decode(w, r, &in); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	token, err := s.staff.Login(r.Context(), in.Login, in.Password, in.TOTP)
+	switch {
+	case errors.Is(err, access.ErrLocked):
+		w.Header().Set("Retry-After", "900")
+		writeProblem(w, http.StatusTooManyRequests, "locked", "too many failed attempts: the account is locked for 15 minutes", "")
+	case errors.Is(err, access.ErrLogin):
+		writeProblem(w, http.StatusUnauthorized, "login-failed", "wrong login, password or code", "")
+	case err != nil:
+		s.fail(w, r, err)
+	default:
+		writeJSON(w, http.StatusOK, LoginOut{Token: token, ExpiresAt: time.Now().Add(access.SessionFor).UTC()})
+	}
+}
+
+// AccessReport is the people-with-access report.
+type AccessReport struct {
+	At    time.Time          `json:"at"`
+	Lines []vault.AccessLine `json:"lines"`
+}
+
+func (s *Server) accessReport(w http.ResponseWriter, r *http.Request, a vault.Actor) {
+	at := time.Now()
+	if v := r.URL.Query().Get("at"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			s.fail(w, r, badRequest("invalid-parameter", "at", "at is a time such as 2026-03-20T09:00:00+05:00"))
+			return
+		}
+		at = t
+	}
+	lines, err := s.vault.PeopleWithAccess(r.Context(), a, at)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if lines == nil {
+		lines = []vault.AccessLine{}
+	}
+	if r.URL.Query().Get("format") == "csv" {
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="people-with-access.csv"`)
+		cw := csv.NewWriter(w)
+		cw.Write([]string{"principal", "kind", "label", "role", "purpose", "fields", "masked", "can", "since", "until"})
+		for _, l := range lines {
+			until := ""
+			if l.Until != nil {
+				until = l.Until.Format(time.RFC3339)
+			}
+			cw.Write([]string{l.Principal, l.Kind, safeCell(l.Label), l.Role, l.Purpose, strings.Join(l.Fields, " "), strings.Join(l.Masked, " "),
+				strings.Join(l.Can, " "), l.Since.Format(time.RFC3339), until})
+		}
+		cw.Flush()
+		return
+	}
+	writeJSON(w, http.StatusOK, AccessReport{At: at.UTC(), Lines: lines})
+}
+
+// safeCell keeps a spreadsheet from running a label as a formula.
+func safeCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// IncidentIn is the body of POST /v1/incidents.
+type IncidentIn struct {
+	Description string   `json:"description"`
+	Subjects    []string `json:"subjects,omitempty"`
+}
+
+// IncidentChangeIn is the body of PATCH /v1/incidents/{id}.
+type IncidentChangeIn struct {
+	Classification string   `json:"classification,omitempty"`
+	Status         string   `json:"status,omitempty"`
+	Measure        string   `json:"measure,omitempty"`
+	Subjects       []string `json:"subjects,omitempty"`
+	NoticeSent     bool     `json:"notice_sent,omitempty"`
+}
+
+// Incidents is a list of incidents.
+type Incidents struct {
+	Incidents []*vault.Incident `json:"incidents"`
+}
+
+func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request, a vault.Actor) {
+	list, err := s.vault.Incidents(r.Context(), a, r.URL.Query().Get("status"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if list == nil {
+		list = []*vault.Incident{}
+	}
+	writeJSON(w, http.StatusOK, Incidents{Incidents: list})
+}
+
+func (s *Server) reportIncident(w http.ResponseWriter, r *http.Request, a vault.Actor) {
+	var in IncidentIn
+	if err := decode(w, r, &in); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	id, err := s.vault.ReportIncident(r.Context(), a, in.Description, in.Subjects)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/v1/incidents/"+id)
+	writeJSON(w, http.StatusCreated, map[string]string{"incident": id})
+}
+
+func (s *Server) getIncident(w http.ResponseWriter, r *http.Request, a vault.Actor) {
+	x, err := s.vault.GetIncident(r.Context(), a, r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, x)
+}
+
+func (s *Server) updateIncident(w http.ResponseWriter, r *http.Request, a vault.Actor) {
+	var in IncidentChangeIn
+	if err := decode(w, r, &in); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	x, err := s.vault.UpdateIncident(r.Context(), a, r.PathValue("id"), vault.IncidentChange(in))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, x)
+}
+
+func (s *Server) incidentNotice(w http.ResponseWriter, r *http.Request, a vault.Actor) {
+	n, err := s.vault.DraftNotice(r.Context(), a, r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, n)
+}
