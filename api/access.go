@@ -184,3 +184,43 @@ func (s *Server) incidentNotice(w http.ResponseWriter, r *http.Request, a vault.
 	}
 	writeJSON(w, http.StatusOK, n)
 }
+
+// Versions lists a record's earlier versions.
+type Versions struct {
+	Versions []vault.RecordVersion `json:"versions"`
+}
+
+func (s *Server) recordVersions(w http.ResponseWriter, r *http.Request, a vault.Actor) {
+	vs, err := s.vault.Versions(r.Context(), a, r.PathValue("id"), purpose(r))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if vs == nil {
+		vs = []vault.RecordVersion{}
+	}
+	writeJSON(w, http.StatusOK, Versions{Versions: vs})
+}
+
+// RestoreIn is the body of POST /v1/records/{id}/restore.
+type RestoreIn struct {
+	Purpose string `json:"purpose,omitempty"`
+	Version int64  `json:"version"`
+}
+
+func (s *Server) restoreRecord(w http.ResponseWriter, r *http.Request, a vault.Actor) {
+	var in RestoreIn
+	if err := decode(w, r, &in); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if in.Purpose == "" {
+		in.Purpose = purpose(r)
+	}
+	rec, err := s.vault.RestoreRecord(r.Context(), a, r.PathValue("id"), in.Purpose, in.Version)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rec)
+}

@@ -48,6 +48,8 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /v1/retention/due", s.authed(s.retentionDue))
 	s.mux.HandleFunc("GET /v1/acts", s.authed(s.listActs))
 	s.mux.HandleFunc("GET /v1/acts/{id}", s.authed(s.getAct))
+	s.mux.HandleFunc("GET /v1/records/{id}/versions", s.authed(s.recordVersions))
+	s.mux.HandleFunc("POST /v1/records/{id}/restore", s.authed(s.restoreRecord))
 	s.mux.HandleFunc("POST /v1/login", s.login)
 	s.mux.HandleFunc("GET /v1/access/report", s.authed(s.accessReport))
 	s.mux.HandleFunc("GET /v1/incidents", s.authed(s.listIncidents))

@@ -81,6 +81,9 @@ func (t *Tx) RecordDestroy(ctx context.Context, id string, at time.Time) error {
 	if err := t.execOne(ctx, "RecordDestroy", micros(at), micros(at), id); err != nil {
 		return err
 	}
+	if _, err := t.exec(ctx, "VersionsDelete", id); err != nil {
+		return err
+	}
 	_, err := t.exec(ctx, "DestructionDequeue", id)
 	return err
 }

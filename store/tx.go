@@ -182,6 +182,9 @@ func (t *Tx) SubjectDestroy(ctx context.Context, id string, at time.Time) error 
 	if _, err := t.exec(ctx, "IdentifiersDelete", id); err != nil {
 		return err
 	}
+	if _, err := t.exec(ctx, "VersionsDeleteBySubject", id); err != nil {
+		return err
+	}
 	if _, err := t.exec(ctx, "RecordsDestroyBySubject", micros(at), micros(at), id); err != nil {
 		return err
 	}
@@ -554,4 +557,40 @@ func (q q) JournalAll(ctx context.Context) iter.Seq2[*journal.Entry, error] {
 			after = page[len(page)-1].Seq
 		}
 	}
+}
+
+// Version is an earlier version of a record, encrypted as it was.
+type Version struct {
+	Version    int64
+	FieldNames string
+	Fields     []byte
+	ReplacedAt time.Time
+	ReplacedBy string
+}
+
+// VersionInsert keeps a record's current fields as its next version,
+// before they are replaced.
+func (t *Tx) VersionInsert(ctx context.Context, r *Record, at time.Time, by string) error {
+	_, err := t.exec(ctx, "VersionInsert", r.ID, r.ID, r.FieldNames, r.Fields, micros(at), by)
+	return err
+}
+
+// Versions returns a record's earlier versions, oldest first.
+func (t *Tx) Versions(ctx context.Context, record string) ([]Version, error) {
+	rows, err := t.db.QueryContext(ctx, t.s.sql("VersionList"), record)
+	if err != nil {
+		return nil, fmt.Errorf("store: VersionList: %w", err)
+	}
+	defer rows.Close()
+	var out []Version
+	for rows.Next() {
+		var v Version
+		var at int64
+		if err := rows.Scan(&v.Version, &v.FieldNames, &v.Fields, &at, &v.ReplacedBy); err != nil {
+			return nil, fmt.Errorf("store: VersionList: %w", err)
+		}
+		v.ReplacedAt = fromMicros(at)
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }

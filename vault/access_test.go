@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/derbes/derbes/access"
+	"github.com/derbes/derbes/vault"
 )
 
 func TestARoleSeesMaskedWhatThePolicyMasksAndNothingItDenies(t *testing.T) {
@@ -91,6 +92,36 @@ func TestThePeopleWithAccessReportMatchesTheKeysAndAccounts(t *testing.T) {
 		earlier, _ := b.vault.PeopleWithAccess(ctx, app, before.Add(-time.Hour))
 		if len(earlier) != 0 {
 			t.Fatalf("before any key existed: %v", earlier)
+		}
+	})
+}
+
+func TestARecordChangedByAnIntruderIsRestored(t *testing.T) {
+	each(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		_, rid, err := split(b.vault.CreateSubject(ctx, app, newAppeal()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		intruder := vault.Actor{ID: "apikey:stolen", Role: "app"}
+		junk := "Мекенжайы өзгертілді"
+		if _, err := b.vault.UpdateRecord(ctx, intruder, rid, "appeals", map[string]*string{"address": &junk, "appeal_text": nil}); err != nil {
+			t.Fatal(err)
+		}
+		vs, err := b.vault.Versions(ctx, app, rid, "appeals")
+		if err != nil || len(vs) != 1 || vs[0].ReplacedBy != intruder.ID {
+			t.Fatalf("versions: %+v %v", vs, err)
+		}
+		r, err := b.vault.RestoreRecord(ctx, app, rid, "appeals", vs[0].Version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Fields["address"] != address || r.Fields["appeal_text"] != text || r.Fields["full_name"] != name {
+			t.Fatalf("restored: %v", r.Fields)
+		}
+		again, _ := b.vault.GetRecord(ctx, app, rid, "appeals", nil)
+		if again.Fields["address"] != address {
+			t.Fatalf("re-read: %v", again.Fields)
 		}
 	})
 }

@@ -30,21 +30,21 @@ type NewRecord struct {
 // Record is what a caller may see of a record: only the fields its role
 // sees; Withheld names the others.
 type Record struct {
-	ID            string            `json:"id"`
-	Subject       string            `json:"subject"`
-	Purpose       string            `json:"purpose"`
-	Channel       string            `json:"channel"`
-	Ground        string            `json:"ground"`
-	Consent       string            `json:"consent,omitempty"`
-	State         string            `json:"state"`
-	Fields        map[string]string `json:"fields"`
-	Withheld      []string          `json:"withheld,omitempty"`
+	ID       string            `json:"id"`
+	Subject  string            `json:"subject"`
+	Purpose  string            `json:"purpose"`
+	Channel  string            `json:"channel"`
+	Ground   string            `json:"ground"`
+	Consent  string            `json:"consent,omitempty"`
+	State    string            `json:"state"`
+	Fields   map[string]string `json:"fields"`
+	Withheld []string          `json:"withheld,omitempty"`
 	// Masked names the fields shown masked to the caller's role.
-	Masked []string `json:"masked,omitempty"`
-	PolicyVersion int64             `json:"policy_version"`
-	CreatedAt     time.Time         `json:"created_at"`
-	UpdatedAt     time.Time         `json:"updated_at"`
-	DestroyedAt   *time.Time        `json:"destroyed_at,omitempty"`
+	Masked        []string   `json:"masked,omitempty"`
+	PolicyVersion int64      `json:"policy_version"`
+	CreatedAt     time.Time  `json:"created_at"`
+	UpdatedAt     time.Time  `json:"updated_at"`
+	DestroyedAt   *time.Time `json:"destroyed_at,omitempty"`
 }
 
 // preparedRecord is a checked record waiting to be encrypted.
@@ -451,6 +451,9 @@ func (v *Vault) UpdateRecord(ctx context.Context, a Actor, id, purpose string, c
 		}
 		if len(values) == 0 {
 			return problem(Invalid, "fields-required", "fields", "a record keeps at least one field; destroy the subject's data instead")
+		}
+		if err := tx.VersionInsert(ctx, r, v.now(), a.ID); err != nil {
+			return err
 		}
 		r.Fields = sealFields(dk, "field", id, values)
 		r.FieldNames = strings.Join(fieldList(values), ",")

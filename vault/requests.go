@@ -747,6 +747,9 @@ func (v *Vault) correct(ctx context.Context, tx *store.Tx, a Actor, act *Active,
 	if len(values) == 0 {
 		return nil, problem(Invalid, "fields-required", "corrections", "a record keeps at least one field; ask for destruction instead")
 	}
+	if err := tx.VersionInsert(ctx, r, v.now(), a.ID); err != nil {
+		return nil, err
+	}
 	r.Fields = sealFields(dk, "field", r.ID, values)
 	r.FieldNames = strings.Join(fieldList(values), ",")
 	r.UpdatedAt = v.now()

@@ -341,3 +341,16 @@ FROM sessions s JOIN staff st ON st.login = s.login WHERE s.id = $1;
 
 -- name: SessionsRevoke
 UPDATE sessions SET revoked_at = $1 WHERE login = $2 AND revoked_at IS NULL;
+
+-- name: VersionInsert
+INSERT INTO record_versions (record_id, version, field_names, fields, replaced_at, replaced_by)
+VALUES ($1, (SELECT COALESCE(MAX(version), 0) + 1 FROM record_versions WHERE record_id = $2), $3, $4, $5, $6);
+
+-- name: VersionList
+SELECT version, field_names, fields, replaced_at, replaced_by FROM record_versions WHERE record_id = $1 ORDER BY version;
+
+-- name: VersionsDelete
+DELETE FROM record_versions WHERE record_id = $1;
+
+-- name: VersionsDeleteBySubject
+DELETE FROM record_versions WHERE record_id IN (SELECT id FROM records WHERE subject_id = $1);

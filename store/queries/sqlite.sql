@@ -341,3 +341,16 @@ FROM sessions s JOIN staff st ON st.login = s.login WHERE s.id = ?;
 
 -- name: SessionsRevoke
 UPDATE sessions SET revoked_at = ? WHERE login = ? AND revoked_at IS NULL;
+
+-- name: VersionInsert
+INSERT INTO record_versions (record_id, version, field_names, fields, replaced_at, replaced_by)
+VALUES (?, (SELECT COALESCE(MAX(version), 0) + 1 FROM record_versions WHERE record_id = ?), ?, ?, ?, ?);
+
+-- name: VersionList
+SELECT version, field_names, fields, replaced_at, replaced_by FROM record_versions WHERE record_id = ? ORDER BY version;
+
+-- name: VersionsDelete
+DELETE FROM record_versions WHERE record_id = ?;
+
+-- name: VersionsDeleteBySubject
+DELETE FROM record_versions WHERE record_id IN (SELECT id FROM records WHERE subject_id = ?);
