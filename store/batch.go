@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/derbes/derbes/journal"
 )
@@ -89,13 +90,25 @@ func (s *Store) runBatch(batch []*op, errs []error) (err error) {
 	if err := s.d.lockJournal(ctx, tx); err != nil {
 		return fmt.Errorf("store: lock journal: %w", err)
 	}
-	t := &Tx{q: q{s: s, db: tx}, tx: tx}
+	w := s.d.writer(tx)
+	t := &Tx{q: q{s: s, db: w}, tx: tx}
 	if t.head, err = t.JournalHead(ctx); err != nil && !errors.Is(err, ErrNotFound) {
 		return err
 	}
 	start := t.head.Size
 	single := len(batch) == 1
 	ran := 0
+	// Each write of a batch of several runs inside savepoint w, so that a
+	// failing write rolls back only its own work. ROLLBACK TO keeps the
+	// savepoint, clean, for the next write; after a write that succeeded
+	// the savepoint is released and set again (one round trip on
+	// PostgreSQL). COMMIT releases the last one.
+	const (
+		none  = iota // no savepoint yet
+		clean        // savepoint w holds nothing since it was set
+		dirty        // the last write's work is inside savepoint w
+	)
+	sp := none
 	for i, o := range batch {
 		if e := o.ctx.Err(); e != nil {
 			errs[i] = e
@@ -108,20 +121,25 @@ func (s *Store) runBatch(batch []*op, errs []error) (err error) {
 			ran++
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
+		switch sp {
+		case none:
+			err = s.d.savepoint(ctx, w)
+		case dirty:
+			err = s.d.resavepoint(ctx, w)
+		}
+		if err != nil {
 			return fmt.Errorf("store: savepoint: %w", err)
 		}
+		sp = dirty
 		head, crossed := t.head, len(t.crossed)
 		if errs[i] = o.fn(t); errs[i] != nil {
-			if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT w"); err != nil {
+			if err := s.d.rollbackSavepoint(ctx, w); err != nil {
 				return fmt.Errorf("store: rollback to savepoint: %w", err)
 			}
 			t.head, t.crossed = head, t.crossed[:crossed]
+			sp = clean
 		} else {
 			ran++
-		}
-		if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT w"); err != nil {
-			return fmt.Errorf("store: release savepoint: %w", err)
 		}
 	}
 	if ran == 0 {
@@ -146,13 +164,13 @@ func (s *Store) sealHead(ctx context.Context, t *Tx) error {
 	}
 	h := journal.Head{Size: t.head.Size, Hash: t.head.Hash, At: s.now().UTC()}
 	h.Sign(s.signer)
-	if _, err := t.tx.ExecContext(ctx, s.sql("JournalHeadPut"), h.Size, h.Hash, micros(h.At), h.Signature); err != nil {
+	if _, err := t.db.ExecContext(ctx, s.sql("JournalHeadPut"), h.Size, h.Hash, micros(h.At), h.Signature); err != nil {
 		return fmt.Errorf("store: journal head: %w", err)
 	}
 	for _, c := range t.crossed {
 		c.At = h.At
 		c.Sign(s.signer)
-		if _, err := t.tx.ExecContext(ctx, s.sql("CheckpointInsert"), c.Size, c.Hash, micros(c.At), c.Signature); err != nil {
+		if _, err := t.db.ExecContext(ctx, s.sql("CheckpointInsert"), c.Size, c.Hash, micros(c.At), c.Signature); err != nil {
 			return fmt.Errorf("store: checkpoint: %w", err)
 		}
 	}
@@ -164,4 +182,84 @@ type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// stmtCache runs the store's queries on one connection as statements
+// prepared once for the connection's life, instead of parsing the SQL text
+// at every call: on the embedded store, parsing was a fifth of the writer's
+// time. Only the texts in known are prepared (the named queries and the
+// savepoint statements), so the cache cannot grow without bound; any other
+// text runs unprepared. It is used by the single writer goroutine, but
+// locks anyway: a Tx handed to a write's function must stay safe.
+type stmtCache struct {
+	conn  *sql.Conn
+	mu    sync.Mutex
+	known map[string]bool
+	stmts map[string]*sql.Stmt
+}
+
+func newStmtCache(conn *sql.Conn) *stmtCache {
+	return &stmtCache{conn: conn, known: map[string]bool{}, stmts: map[string]*sql.Stmt{}}
+}
+
+// allow makes the texts preparable.
+func (c *stmtCache) allow(texts ...string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, t := range texts {
+		c.known[t] = true
+	}
+}
+
+// stmt returns the prepared statement of query, or nil to run it
+// unprepared (an unknown text, or one that does not prepare: running it
+// reports the error).
+func (c *stmtCache) stmt(ctx context.Context, query string) *sql.Stmt {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st, ok := c.stmts[query]; ok {
+		return st
+	}
+	if !c.known[query] {
+		return nil
+	}
+	st, err := c.conn.PrepareContext(ctx, query)
+	if err != nil {
+		return nil
+	}
+	c.stmts[query] = st
+	return st
+}
+
+func (c *stmtCache) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := c.stmt(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return c.conn.ExecContext(ctx, query, args...)
+}
+
+func (c *stmtCache) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := c.stmt(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return c.conn.QueryContext(ctx, query, args...)
+}
+
+func (c *stmtCache) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := c.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return c.conn.QueryRowContext(ctx, query, args...)
+}
+
+// close closes the prepared statements.
+func (c *stmtCache) close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var errs []error
+	for q, st := range c.stmts {
+		errs = append(errs, st.Close())
+		delete(c.stmts, q)
+	}
+	return errors.Join(errs...)
 }

@@ -98,6 +98,29 @@ func (d *postgresDialect) lockJournal(ctx context.Context, tx *sql.Tx) error {
 	return err
 }
 
+// prepare does nothing: pgx keeps a cache of prepared statements on each
+// connection already (QueryExecModeCacheStatement).
+func (d *postgresDialect) prepare([]string) {}
+
+func (d *postgresDialect) writer(tx *sql.Tx) querier { return tx }
+
+func (d *postgresDialect) savepoint(ctx context.Context, w querier) error {
+	_, err := w.ExecContext(ctx, "SAVEPOINT w")
+	return err
+}
+
+// resavepoint sends both statements in one simple-protocol message: one
+// round trip instead of two.
+func (d *postgresDialect) resavepoint(ctx context.Context, w querier) error {
+	_, err := w.ExecContext(ctx, "RELEASE SAVEPOINT w; SAVEPOINT w")
+	return err
+}
+
+func (d *postgresDialect) rollbackSavepoint(ctx context.Context, w querier) error {
+	_, err := w.ExecContext(ctx, "ROLLBACK TO SAVEPOINT w")
+	return err
+}
+
 func (d *postgresDialect) conflict(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "23505"
@@ -110,3 +133,7 @@ func (d *postgresDialect) size(ctx context.Context) (int64, error) {
 }
 
 func (d *postgresDialect) close() error { return d.db.Close() }
+
+func (d *postgresDialect) backup(context.Context, string, bool) error {
+	return errors.New("store: back up PostgreSQL with pg_dump (see docs/operations.md): the data schema and the keys schema separately")
+}

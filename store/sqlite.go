@@ -19,11 +19,20 @@ import (
 // is on disk when Write returns. secure_delete overwrites deleted content,
 // so a shredded data key does not linger in free pages.
 type sqliteDialect struct {
-	writer *sql.DB
-	conn   *sql.Conn
-	read   *sql.DB
-	dir    string
+	db    *sql.DB // the writer's pool: one connection, conn
+	conn  *sql.Conn
+	stmts *stmtCache // statements prepared on conn
+	read  *sql.DB
+	dir   string
 }
+
+// The savepoint statements of a batch, prepared on the writer like the
+// queries.
+const (
+	sqliteSavepoint  = "SAVEPOINT w"
+	sqliteRelease    = "RELEASE SAVEPOINT w"
+	sqliteRollbackTo = "ROLLBACK TO SAVEPOINT w"
+)
 
 const (
 	dataFile = "derbes.db"
@@ -96,7 +105,9 @@ func openSQLite(ctx context.Context, cfg Config) (dialect, error) {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	read.SetMaxOpenConns(8)
-	return &sqliteDialect{writer: writer, conn: conn, read: read, dir: dir}, nil
+	stmts := newStmtCache(conn)
+	stmts.allow(sqliteSavepoint, sqliteRelease, sqliteRollbackTo)
+	return &sqliteDialect{db: writer, conn: conn, stmts: stmts, read: read, dir: dir}, nil
 }
 
 func (d *sqliteDialect) name() string { return "sqlite" }
@@ -108,6 +119,30 @@ func (d *sqliteDialect) begin(ctx context.Context) (*sql.Tx, error) {
 func (d *sqliteDialect) reader() *sql.DB { return d.read }
 
 func (d *sqliteDialect) lockJournal(context.Context, *sql.Tx) error { return nil }
+
+func (d *sqliteDialect) prepare(texts []string) { d.stmts.allow(texts...) }
+
+// writer runs the batch's statements on the writer connection, where tx
+// is open, as prepared statements.
+func (d *sqliteDialect) writer(*sql.Tx) querier { return d.stmts }
+
+func (d *sqliteDialect) savepoint(ctx context.Context, w querier) error {
+	_, err := w.ExecContext(ctx, sqliteSavepoint)
+	return err
+}
+
+func (d *sqliteDialect) resavepoint(ctx context.Context, w querier) error {
+	if _, err := w.ExecContext(ctx, sqliteRelease); err != nil {
+		return err
+	}
+	_, err := w.ExecContext(ctx, sqliteSavepoint)
+	return err
+}
+
+func (d *sqliteDialect) rollbackSavepoint(ctx context.Context, w querier) error {
+	_, err := w.ExecContext(ctx, sqliteRollbackTo)
+	return err
+}
 
 func (d *sqliteDialect) conflict(err error) bool {
 	var se *sqlite.Error
@@ -132,5 +167,37 @@ func (d *sqliteDialect) size(context.Context) (int64, error) {
 }
 
 func (d *sqliteDialect) close() error {
-	return errors.Join(d.conn.Close(), d.writer.Close(), d.read.Close())
+	return errors.Join(d.stmts.close(), d.conn.Close(), d.db.Close(), d.read.Close())
+}
+
+// backup writes a consistent copy of the data (and, if keys is true, of the
+// key store) into dir while the store serves: VACUUM INTO, on a read-only
+// connection of its own, copies one snapshot and never blocks the writer.
+func (d *sqliteDialect) backup(ctx context.Context, dir string, keys bool) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	files := []string{dataFile}
+	if keys {
+		files = append(files, keysFile)
+	}
+	for _, name := range files {
+		target := filepath.Join(dir, name)
+		if _, err := os.Stat(target); err == nil {
+			return fmt.Errorf("store: %s already exists; back up into an empty directory", target)
+		}
+		db, err := sql.Open("sqlite", sqliteDSN(filepath.Join(d.dir, name), true))
+		if err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		_, err = db.ExecContext(ctx, "VACUUM INTO '"+strings.ReplaceAll(target, "'", "''")+"'")
+		db.Close()
+		if err != nil {
+			return fmt.Errorf("store: backup of %s: %w", name, err)
+		}
+		if err := os.Chmod(target, 0o600); err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+	}
+	return nil
 }

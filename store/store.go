@@ -84,10 +84,22 @@ type dialect interface {
 	// lockJournal serialises writers of the journal within tx: a no-op on
 	// SQLite (one writer), an advisory lock on PostgreSQL (several nodes).
 	lockJournal(ctx context.Context, tx *sql.Tx) error
+	// prepare tells the dialect the texts of the store's queries, which its
+	// writer may prepare once.
+	prepare(texts []string)
+	// writer is what the writes of a batch run their statements on, in tx.
+	writer(tx *sql.Tx) querier
+	// savepoint sets savepoint w; resavepoint releases it and sets it
+	// again; rollbackSavepoint rolls back to it, keeping it.
+	savepoint(ctx context.Context, w querier) error
+	resavepoint(ctx context.Context, w querier) error
+	rollbackSavepoint(ctx context.Context, w querier) error
 	// conflict reports whether err is a unique-constraint violation.
 	conflict(err error) bool
 	// size returns the bytes the store occupies.
 	size(ctx context.Context) (int64, error)
+	// backup writes a consistent copy into dir.
+	backup(ctx context.Context, dir string, keys bool) error
 	close() error
 }
 
@@ -111,6 +123,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		d.close()
 		return nil, err
 	}
+	texts := make([]string, 0, len(q))
+	for _, t := range q {
+		texts = append(texts, t)
+	}
+	d.prepare(texts)
 	s := &Store{
 		d: d, q: q, signer: cfg.Signer,
 		queue: make(chan *op, 4096), quit: make(chan struct{}), done: make(chan struct{}),
@@ -125,6 +142,14 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 
 // Dialect names the database: "sqlite" or "postgres".
 func (s *Store) Dialect() string { return s.d.name() }
+
+// Backup writes a consistent copy of the embedded store into dir while it
+// serves: the data, and the key store too only when keys is true (keep key
+// backups apart and short-lived: a key-store backup brings destroyed
+// subjects back to anyone who also has an old data backup).
+func (s *Store) Backup(ctx context.Context, dir string, keys bool) error {
+	return s.d.backup(ctx, dir, keys)
+}
 
 // Size returns the bytes the store occupies on disk (data and keys).
 func (s *Store) Size(ctx context.Context) (int64, error) { return s.d.size(ctx) }

@@ -48,6 +48,11 @@ type CLI struct {
 	Acts      ActsCmd      `cmd:"" help:"Acts of destruction."`
 	Retention RetentionCmd `cmd:"" help:"What is due for destruction."`
 	Export    ExportCmd    `cmd:"" help:"Exports for the operator."`
+	Staff     StaffCmd     `cmd:"" help:"Staff accounts."`
+	Access    AccessCmd    `cmd:"" help:"Who has access to what."`
+	Incidents IncidentsCmd `cmd:"" help:"The incident register."`
+	Backup    BackupCmd    `cmd:"" help:"Copy the embedded store while it serves."`
+	Restore   RestoreCmd   `cmd:"" help:"Put a backup back (derbes stopped)."`
 	Calendar  CalendarCmd  `cmd:"" help:"Show the working-day calendar."`
 	Bench     BenchCmd     `cmd:"" help:"Measure derbes on this machine (in a scratch store)."`
 	Version   VersionCmd   `cmd:"" help:"Print the version."`
