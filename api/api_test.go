@@ -312,8 +312,24 @@ func TestNoPersonalDataInTheLog(t *testing.T) {
 				t.Errorf("the log holds %q", s)
 			}
 		}
+		resp, err := http.Get(b.srv.URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		metrics, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(metrics), `derbes_http_requests_total{route="GET /v1/subjects",status="2xx"} 2`) || !strings.Contains(string(metrics), "derbes_subjects 1") {
+			t.Fatalf("metrics:\n%s", metrics)
+		}
+		for _, s := range []string{iin, "950312405676", "7011234567", name, sid(c)} {
+			if strings.Contains(string(metrics), s) {
+				t.Errorf("the metrics hold %q", s)
+			}
+		}
 	})
 }
+
+func sid(c client.Created) string { return c.Subject }
 
 func TestTheAPIDescribesItself(t *testing.T) {
 	t.Parallel()

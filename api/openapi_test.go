@@ -3,11 +3,14 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"encoding/base32"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"maps"
 	"mime"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -19,11 +22,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/derbes/derbes/access"
 	"github.com/derbes/derbes/api"
+	"github.com/derbes/derbes/client"
 	"github.com/derbes/derbes/consent"
 	"github.com/derbes/derbes/journal"
 	"github.com/derbes/derbes/policy"
 	"github.com/derbes/derbes/request"
+	"github.com/derbes/derbes/store/storetest"
 	"github.com/derbes/derbes/vault"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
@@ -382,6 +388,10 @@ func TestOpenAPISchemas(t *testing.T) {
 	good["RefuseIn"] = api.RefuseIn{Reason: "no-data", Explanation: "nothing is held about you"}
 	good["TransferIn"] = api.TransferIn{Subject: rid, Recipient: "akimat", Purpose: "appeals", Records: []string{rid}, Fields: []string{"full_name", "iin"},
 		Ground: "law-enforcement", Reference: "request 12/345 of 2026-03-01", Grant: "1h30m"}
+	good["LoginIn"] = api.LoginIn{Login: "a.serikova", Password: "correct horse battery", TOTP: "492039"}
+	good["IncidentIn"] = api.IncidentIn{Description: "a laptop with an export was stolen", Subjects: []string{rid}}
+	good["IncidentChangeIn"] = api.IncidentChangeIn{Classification: "confirmed", Status: "closed", Measure: "passwords changed", Subjects: []string{rid}, NoticeSent: true}
+	good["RestoreIn"] = api.RestoreIn{Purpose: "appeals", Version: 2}
 	for name, v := range good {
 		if err := validate(t, schemas[name], v); err != nil {
 			t.Errorf("%s: a valid body is refused: %v", name, err)
@@ -399,16 +409,23 @@ func TestOpenAPISchemas(t *testing.T) {
 	}
 	// What the request and transfer handlers refuse, the schemas refuse.
 	for name, v := range map[string]any{
-		"RequestIn (verified at intake)": api.RequestIn{Kind: "information", Channel: "letter", Content: request.Content{Requester: request.Requester{FullName: "A"}, Verified: []string{"signature"}}},
-		"RequestIn (unknown kind)":       api.RequestIn{Kind: "complaint", Channel: "letter", Content: request.Content{Requester: request.Requester{FullName: "A"}}},
-		"RequestIn (channel not a code)": api.RequestIn{Kind: "information", Channel: "By Letter", Content: request.Content{Requester: request.Requester{FullName: "A"}}},
-		"RequestIn (no requester)":       map[string]any{"kind": "information", "channel": "letter"},
-		"VerifyIn (not a requisite)":     api.VerifyIn{Checked: []string{"passport"}},
-		"RefuseIn (not a reason)":        api.RefuseIn{Reason: "busy", Explanation: "x"},
-		"RefuseIn (no explanation)":      map[string]any{"reason": "no-data"},
-		"AssignIn (not an id)":           api.AssignIn{Assignee: "Ivan Petrov"},
-		"TransferIn (grant not a time)":  api.TransferIn{Subject: rid, Recipient: "akimat", Fields: []string{"full_name"}, Grant: "3 days"},
-		"TransferIn (no fields)":         api.TransferIn{Subject: rid, Recipient: "akimat"},
+		"RequestIn (verified at intake)":  api.RequestIn{Kind: "information", Channel: "letter", Content: request.Content{Requester: request.Requester{FullName: "A"}, Verified: []string{"signature"}}},
+		"RequestIn (unknown kind)":        api.RequestIn{Kind: "complaint", Channel: "letter", Content: request.Content{Requester: request.Requester{FullName: "A"}}},
+		"RequestIn (channel not a code)":  api.RequestIn{Kind: "information", Channel: "By Letter", Content: request.Content{Requester: request.Requester{FullName: "A"}}},
+		"RequestIn (no requester)":        map[string]any{"kind": "information", "channel": "letter"},
+		"VerifyIn (not a requisite)":      api.VerifyIn{Checked: []string{"passport"}},
+		"RefuseIn (not a reason)":         api.RefuseIn{Reason: "busy", Explanation: "x"},
+		"RefuseIn (no explanation)":       map[string]any{"reason": "no-data"},
+		"AssignIn (not an id)":            api.AssignIn{Assignee: "Ivan Petrov"},
+		"TransferIn (grant not a time)":   api.TransferIn{Subject: rid, Recipient: "akimat", Fields: []string{"full_name"}, Grant: "3 days"},
+		"TransferIn (no fields)":          api.TransferIn{Subject: rid, Recipient: "akimat"},
+		"LoginIn (no password)":           map[string]any{"login": "a.serikova"},
+		"IncidentIn (no description)":     map[string]any{"subjects": []string{rid}},
+		"IncidentIn (subject not an id)":  api.IncidentIn{Description: "x", Subjects: []string{"Айгерим"}},
+		"IncidentChangeIn (not a class)":  api.IncidentChangeIn{Classification: "breach"},
+		"IncidentChangeIn (not a status)": api.IncidentChangeIn{Status: "done"},
+		"RestoreIn (no version)":          map[string]any{"purpose": "appeals"},
+		"RestoreIn (version 0)":           api.RestoreIn{Version: 0},
 	} {
 		if err := validate(t, schemas[strings.Fields(name)[0]], v); err == nil {
 			t.Errorf("%s passes its schema; the API refuses it", name)
@@ -527,6 +544,29 @@ func TestOpenAPISchemas(t *testing.T) {
 	responses["Transfers (none)"] = api.Transfers{Transfers: []*vault.Transfer{}}
 	responses["Shared"] = &vault.Shared{Transfer: id1, Recipient: "akimat", Purpose: "appeals", Identifiers: map[string]string{"iin": "900101300126"},
 		Records: []vault.SharedRecord{{ID: id2, Fields: map[string]string{"full_name": "A B"}}}, ExpiresAt: expires}
+	responses["Record (masked)"] = &vault.Record{ID: id2, Subject: id1, Purpose: "appeals", Channel: "call-109", Ground: "consent", Consent: id1, State: "active",
+		Fields: map[string]string{"full_name": "A B", "phone": "+7 701 *** ** 67"}, Masked: []string{"phone"}, PolicyVersion: 1, CreatedAt: now, UpdatedAt: now}
+	responses["Subject (masked)"] = &vault.Subject{ID: id1, Category: "applicant", State: "active", Identifiers: map[string]string{"iin": "95031*******", "phone": "+7 701 *** ** 67"},
+		Masked: []string{"iin", "phone"}, CreatedAt: now}
+	responses["LoginOut"] = api.LoginOut{Token: "dss_0123456789ab_" + strings.Repeat("A", 42) + "-", ExpiresAt: expires}
+	responses["AccessReport"] = api.AccessReport{At: now, Lines: []vault.AccessLine{
+		{Principal: "staff:a.serikova", Kind: "staff", Label: "A S", Role: "clerk", RoleTitle: "Clerk", Purpose: "appeals", Fields: []string{"full_name"},
+			Masked: []string{"iin", "phone"}, Can: []string{"read"}, Since: now, Until: &expires},
+		{Principal: "apikey:0f3a9c1d2e4b", Kind: "api-key", Role: "analyst", RoleTitle: "Analyst", Purpose: "stats", Can: []string{"read"}, Since: now}}}
+	responses["AccessReport (nobody)"] = api.AccessReport{At: now, Lines: []vault.AccessLine{}}
+	measures := []vault.Measure{{At: now, By: "staff:officer", Taken: "key revoked"}}
+	incident := &vault.Incident{ID: id1, Kind: vault.IncidentMassRead, Source: "rule:subjects_per_hour", Principal: "apikey:0f3a9c1d2e4b", DetectedAt: now,
+		Classification: vault.Confirmed, Status: "open", NoticeDue: &due, NoticeSentAt: &destroyed, Subjects: []string{id2},
+		Content: &vault.IncidentContent{Description: "read 120 subjects within an hour", Measures: measures}}
+	responses["Incident"] = incident
+	responses["Incident (listed)"] = &vault.Incident{ID: id1, Kind: vault.IncidentManual, Source: "staff:staff:officer", DetectedAt: now, Classification: vault.Suspected, Status: "open"}
+	responses["Incidents"] = api.Incidents{Incidents: []*vault.Incident{incident}}
+	responses["Incidents (none)"] = api.Incidents{Incidents: []*vault.Incident{}}
+	responses["Notice"] = &vault.Notice{Incident: id1, To: "the authorized body", Operator: title, BIN: "040540123456", Responsible: "R P", Contact: "dpo@example.kz",
+		DetectedAt: now, Due: &due, WhatHappened: "x", Measures: measures, Subjects: []string{id2}}
+	responses["Notice (bare)"] = &vault.Notice{Incident: id1, To: "the authorized body", Operator: title, DetectedAt: now}
+	responses["Versions"] = api.Versions{Versions: []vault.RecordVersion{{Version: 1, Fields: []string{"full_name", "phone"}, ReplacedAt: now, ReplacedBy: "staff:intruder"}}}
+	responses["Versions (none)"] = api.Versions{Versions: []vault.RecordVersion{}}
 	for name, v := range responses {
 		s := schemas[strings.Fields(name)[0]]
 		if err := validate(t, s, v); err != nil {
@@ -602,6 +642,21 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"IssuedGrant":           vault.IssuedGrant{},
 		"Shared":                vault.Shared{},
 		"SharedRecord":          vault.SharedRecord{},
+
+		"LoginIn":          api.LoginIn{},
+		"LoginOut":         api.LoginOut{},
+		"AccessReport":     api.AccessReport{},
+		"AccessLine":       vault.AccessLine{},
+		"Incident":         vault.Incident{},
+		"IncidentContent":  vault.IncidentContent{},
+		"Measure":          vault.Measure{},
+		"Incidents":        api.Incidents{},
+		"IncidentIn":       api.IncidentIn{},
+		"IncidentChangeIn": api.IncidentChangeIn{},
+		"Notice":           vault.Notice{},
+		"RecordVersion":    vault.RecordVersion{},
+		"Versions":         api.Versions{},
+		"RestoreIn":        api.RestoreIn{},
 	}
 	for name, v := range types {
 		var s struct{ Properties map[string]any }
@@ -1284,4 +1339,325 @@ func TestTransferAnswersFollowTheDescription(t *testing.T) {
 		// The journal, with the recipient's reads, follows its schema.
 		call("GET", "/v1/journal?limit=1000", nil, 200, "")
 	})
+}
+
+// setupStaff is setup with staff sign-in and two more roles: security
+// (admin, journal) and clerk, which sees IINs and phones only masked and
+// opens an incident after two refusals in an hour. It returns the bundle,
+// the app key and the staff service.
+func setupStaff(t *testing.T, dialect string) (*testBundle, string, *access.Staff) {
+	t.Helper()
+	ctx := context.Background()
+	env := storetest.Open(t, dialect)
+	src, err := os.ReadFile("../policy/testdata/minimal.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	roles := `roles:
+  - id: security
+    title: {kk: Қауіпсіздік, ru: Безопасность, en: Security}
+    purposes: [appeals]
+    fields: [full_name]
+    can: [admin, journal]
+  - id: clerk
+    title: {kk: Оператор, ru: Оператор, en: Clerk}
+    purposes: [appeals]
+    fields: [full_name, appeal_text]
+    masked: [iin, phone]
+    can: [read, update]
+    limits: {denials_per_hour: 2}
+`
+	if !bytes.Contains(src, []byte("\nroles:\n")) {
+		t.Fatal("minimal.yaml has no roles: section; has it changed?")
+	}
+	src = bytes.Replace(src, []byte("\nroles:\n"), []byte("\n"+roles), 1)
+	p, err := policy.Parse("minimal.yaml", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := vault.Open(ctx, env.Store, env.Ring)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Activate(ctx, vault.System, p, src); err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	k := access.NewKeys(env.Store)
+	staff := access.NewStaff(env.Store, env.Ring, &access.Argon2{Time: 1, Memory: 1024, Threads: 1})
+	srv := httptest.NewServer(api.New(v, k, log, func(context.Context) error { return nil }).WithStaff(staff))
+	t.Cleanup(srv.Close)
+	appKey, _, err := k.Create(ctx, "test", "app", "appeals CRM")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testBundle{env: env, srv: srv, keys: k, logs: logs}, appKey, staff
+}
+
+// TestAccessAnswersFollowTheDescription signs staff in, reads masked data,
+// restores a record, draws the people-with-access report and takes
+// incidents through the register, checking every answer against
+// openapi.json.
+func TestAccessAnswersFollowTheDescription(t *testing.T) {
+	schemas := compileSchemas(t)
+	if t.Failed() {
+		return
+	}
+	d := described{doc: loadDoc(t), schemas: schemas}
+	t.Parallel()
+	for _, dialect := range storetest.Dialects {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			b, appKey, staff := setupStaff(t, dialect)
+			const password = "correct horse battery"
+			if _, err := staff.Create(ctx, "test", access.NewAccount{Login: "officer", Name: "Security Officer", Role: "security", Password: password}); err != nil {
+				t.Fatal(err)
+			}
+			clerkAcc, err := staff.Create(ctx, "test", access.NewAccount{Login: "clerk1", Name: "Clerk One", Role: "clerk", Password: password, TOTP: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := staff.Create(ctx, "test", access.NewAccount{Login: "careless", Name: "Careless", Role: "clerk", Password: password}); err != nil {
+				t.Fatal(err)
+			}
+			secret, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(clerkAcc.TOTPSecret)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := caller{t: t, d: d, b: b}
+			app := func(method, path, purpose string, in any, wantStatus int, wantCode string) []byte {
+				t.Helper()
+				return c.as(appKey, method, path, purpose, "", in, wantStatus, wantCode)
+			}
+			login := func(in any, wantStatus int, wantCode string) (api.LoginOut, http.Header) {
+				t.Helper()
+				status, h, data := d.exchange(t, b, "", "POST", "/v1/login", "", "", in)
+				if status != wantStatus || (wantCode != "" && !bytes.Contains(data, []byte(`"urn:derbes:problem:`+wantCode+`"`))) {
+					t.Fatalf("POST /v1/login: %d %s; want %d %s", status, data, wantStatus, wantCode)
+				}
+				var out api.LoginOut
+				if status == 200 {
+					decodeInto(t, data, &out)
+				}
+				return out, h
+			}
+
+			// Sign-in: wrong passwords and codes are answered alike; five
+			// failures lock the account, even for the right password.
+			login(api.LoginIn{Login: "nobody", Password: password}, 401, "login-failed")
+			login(api.LoginIn{Login: "officer", Password: "wrong password!"}, 401, "login-failed")
+			login(api.LoginIn{Login: "clerk1", Password: password}, 401, "login-failed")
+			login(api.LoginIn{Login: "clerk1", Password: password, TOTP: "000000"}, 401, "login-failed")
+			login(map[string]any{"login": "officer", "password": password, "otp": "1"}, 400, "unknown-member")
+			login(map[string]any{"login": "officer", "password": 12}, 422, "wrong-type")
+			for range access.MaxFailures {
+				login(api.LoginIn{Login: "careless", Password: "wrong password!"}, 401, "login-failed")
+			}
+			if _, h := login(api.LoginIn{Login: "careless", Password: password}, 429, "locked"); h.Get("Retry-After") != "900" {
+				t.Errorf("locked: Retry-After %q", h.Get("Retry-After"))
+			}
+			officerSession, _ := login(api.LoginIn{Login: "officer", Password: password}, 200, "")
+			clerkSession, _ := login(api.LoginIn{Login: "clerk1", Password: password, TOTP: access.TOTP(secret, time.Now())}, 200, "")
+			if time.Until(clerkSession.ExpiresAt) < 7*time.Hour || officerSession.Token == clerkSession.Token {
+				t.Errorf("sessions %+v %+v", officerSession, clerkSession)
+			}
+			officer := func(method, path string, in any, wantStatus int, wantCode string) []byte {
+				t.Helper()
+				return c.as(officerSession.Token, method, path, "", "", in, wantStatus, wantCode)
+			}
+			clerk := func(method, path, purpose string, in any, wantStatus int, wantCode string) []byte {
+				t.Helper()
+				return c.as(clerkSession.Token, method, path, purpose, "", in, wantStatus, wantCode)
+			}
+			c.as("dss_0123456789ab_"+strings.Repeat("A", 43), "GET", "/v1/incidents", "", "", nil, 401, "unauthenticated")
+
+			// A subject collected by the application; the clerk sees the IIN
+			// and the phone only masked.
+			given := consent.Request{SubjectName: name, Purposes: []string{"appeals"}, Fields: []string{"iin", "phone", "full_name", "appeal_text"},
+				Form: consent.Form{Kind: consent.FormOther, Reference: "call recording"}}
+			var created api.Created
+			decodeInto(t, app("POST", "/v1/subjects", "", api.SubjectIn{Category: "applicant", Purpose: "appeals", Identifiers: map[string]string{"iin": iin, "phone": phone},
+				Consent: &given, Record: &api.RecordIn{Channel: "call", Fields: map[string]string{"full_name": name, "appeal_text": text, "phone": phone}}}, 201, ""), &created)
+			sub, rec := created.Subject, created.Record
+			var s vault.Subject
+			decodeInto(t, clerk("GET", "/v1/subjects/"+sub, "appeals", nil, 200, ""), &s)
+			if s.Identifiers["iin"] != "95031*******" || s.Identifiers["phone"] != "+7 701 *** ** 67" || !slices.Equal(s.Masked, []string{"iin", "phone"}) {
+				t.Errorf("the clerk sees the subject as %+v", s)
+			}
+			var r vault.Record
+			decodeInto(t, clerk("GET", "/v1/records/"+rec, "appeals", nil, 200, ""), &r)
+			if r.Fields["phone"] != "+7 701 *** ** 67" || r.Fields["full_name"] != name || !slices.Equal(r.Masked, []string{"phone"}) {
+				t.Errorf("the clerk sees the record as %+v", r)
+			}
+			r = vault.Record{}
+			decodeInto(t, app("GET", "/v1/records/"+rec, "appeals", nil, 200, ""), &r)
+			if r.Fields["phone"] != "+77011234567" || len(r.Masked) != 0 {
+				t.Errorf("the application sees the record as %+v", r)
+			}
+
+			// A change, then its undoing.
+			intruder := "changed by an intruder"
+			clerk("PATCH", "/v1/records/"+rec, "appeals", api.UpdateIn{Fields: map[string]*string{"appeal_text": &intruder}}, 200, "")
+			var vs api.Versions
+			decodeInto(t, clerk("GET", "/v1/records/"+rec+"/versions", "appeals", nil, 200, ""), &vs)
+			if len(vs.Versions) != 1 || vs.Versions[0].Version != 1 || vs.Versions[0].ReplacedBy != "staff:clerk1" ||
+				!slices.Equal(vs.Versions[0].Fields, []string{"appeal_text", "full_name", "phone"}) {
+				t.Fatalf("versions %+v", vs)
+			}
+			clerk("GET", "/v1/records/"+rec+"/versions", "stats", nil, 403, "purpose-not-allowed")
+			app("GET", "/v1/records/"+rec+"/versions", "stats", nil, 403, "purpose-mismatch")
+			clerk("POST", "/v1/records/"+rec+"/restore", "appeals", api.RestoreIn{Version: 99}, 404, "no-such-version")
+			clerk("POST", "/v1/records/0190c9a4-6f1e-7c3a-9b2d-5e8f1a2b3c99/restore", "appeals", api.RestoreIn{Version: 1}, 404, "not-found")
+			clerk("POST", "/v1/records/"+rec+"/restore", "appeals", map[string]any{"version": "1"}, 422, "wrong-type")
+			r = vault.Record{}
+			decodeInto(t, clerk("POST", "/v1/records/"+rec+"/restore", "", api.RestoreIn{Purpose: "appeals", Version: 1}, 200, ""), &r)
+			if r.Fields["appeal_text"] != text || !slices.Equal(r.Masked, []string{"phone"}) {
+				t.Errorf("restored %+v", r)
+			}
+			vs = api.Versions{}
+			decodeInto(t, app("GET", "/v1/records/"+rec+"/versions?purpose=appeals", "", nil, 200, ""), &vs)
+			if len(vs.Versions) != 2 || vs.Versions[1].Version != 2 {
+				t.Errorf("after the restore: %+v", vs)
+			}
+
+			// The clerk's third refusal within the hour opens an incident.
+			clerk("GET", "/v1/access/report", "", nil, 403, "action-not-allowed")
+			clerk("GET", "/v1/incidents", "", nil, 403, "action-not-allowed")
+			clerk("POST", "/v1/records/"+rec+"/restore", "", api.RestoreIn{Version: 1}, 403, "purpose-required")
+
+			// The people-with-access report.
+			var report api.AccessReport
+			decodeInto(t, officer("GET", "/v1/access/report", nil, 200, ""), &report)
+			var clerkLine *vault.AccessLine
+			for i, l := range report.Lines {
+				if l.Principal == "staff:clerk1" {
+					clerkLine = &report.Lines[i]
+				}
+			}
+			if clerkLine == nil || clerkLine.Kind != "staff" || clerkLine.Purpose != "appeals" || !slices.Equal(clerkLine.Masked, []string{"iin", "phone"}) ||
+				!slices.Equal(clerkLine.Fields, []string{"full_name", "appeal_text"}) {
+				t.Errorf("report %+v", report.Lines)
+			}
+			report = api.AccessReport{}
+			decodeInto(t, officer("GET", "/v1/access/report?at=2000-01-01T00:00:00%2B05:00", nil, 200, ""), &report)
+			if len(report.Lines) != 0 {
+				t.Errorf("report of 2000: %+v", report.Lines)
+			}
+			csvData := officer("GET", "/v1/access/report?format=csv", nil, 200, "")
+			if !strings.HasPrefix(string(csvData), "principal,kind,label,role,purpose,fields,masked,can,since,until\n") || !strings.Contains(string(csvData), "staff:clerk1,staff,") {
+				t.Errorf("csv report:\n%s", csvData)
+			}
+			officer("GET", "/v1/access/report?at=yesterday", nil, 400, "invalid-parameter")
+
+			// The register.
+			var list api.Incidents
+			decodeInto(t, officer("GET", "/v1/incidents?status=open", nil, 200, ""), &list)
+			if len(list.Incidents) != 1 || list.Incidents[0].Kind != vault.IncidentDenials || list.Incidents[0].Principal != "staff:clerk1" || list.Incidents[0].Content != nil {
+				t.Fatalf("incidents %+v", list.Incidents)
+			}
+			denials := list.Incidents[0].ID
+			officer("POST", "/v1/incidents", api.IncidentIn{Description: " "}, 422, "value-required")
+			officer("POST", "/v1/incidents", api.IncidentIn{Description: "x", Subjects: []string{"Айгерім"}}, 422, "invalid-value")
+			var made map[string]string
+			decodeInto(t, officer("POST", "/v1/incidents", api.IncidentIn{Description: "a printed list of applicants was left on a bus", Subjects: []string{sub}}, 201, ""), &made)
+			manual := made["incident"]
+			var x vault.Incident
+			decodeInto(t, officer("GET", "/v1/incidents/"+manual, nil, 200, ""), &x)
+			if x.Kind != vault.IncidentManual || x.Classification != vault.Suspected || x.Status != "open" || x.Content == nil || !slices.Equal(x.Subjects, []string{sub}) {
+				t.Errorf("reported %+v", x)
+			}
+			officer("GET", "/v1/incidents/"+manual+"/notice", nil, 409, "not-confirmed")
+			officer("PATCH", "/v1/incidents/"+manual, api.IncidentChangeIn{Classification: "breach"}, 422, "invalid-value")
+			officer("PATCH", "/v1/incidents/"+manual, api.IncidentChangeIn{Status: "done"}, 422, "invalid-value")
+			officer("PATCH", "/v1/incidents/"+manual, api.IncidentChangeIn{Measure: strings.Repeat("x", 8001)}, 422, "too-large")
+			x = vault.Incident{}
+			decodeInto(t, officer("PATCH", "/v1/incidents/"+manual, api.IncidentChangeIn{Classification: "confirmed", Measure: "the subjects were told"}, 200, ""), &x)
+			if x.Classification != vault.Confirmed || x.Content == nil || len(x.Content.Measures) != 1 || x.Content.Measures[0].By != "staff:officer" {
+				t.Errorf("classified %+v", x)
+			}
+			var n vault.Notice
+			decodeInto(t, officer("GET", "/v1/incidents/"+manual+"/notice", nil, 200, ""), &n)
+			if n.Incident != manual || n.Responsible != "Responsible Person" || n.WhatHappened == "" || len(n.Measures) != 1 || !slices.Equal(n.Subjects, []string{sub}) {
+				t.Errorf("notice %+v", n)
+			}
+			// A confirmed incident with no measures and no subjects has a
+			// notice too.
+			officer("PATCH", "/v1/incidents/"+denials, api.IncidentChangeIn{Classification: "confirmed"}, 200, "")
+			officer("GET", "/v1/incidents/"+denials+"/notice", nil, 200, "")
+			x = vault.Incident{}
+			decodeInto(t, officer("PATCH", "/v1/incidents/"+manual, api.IncidentChangeIn{NoticeSent: true, Status: "closed"}, 200, ""), &x)
+			if x.NoticeSentAt == nil || x.Status != "closed" {
+				t.Errorf("closed %+v", x)
+			}
+			list = api.Incidents{}
+			decodeInto(t, officer("GET", "/v1/incidents?status=closed", nil, 200, ""), &list)
+			if len(list.Incidents) != 1 || list.Incidents[0].ID != manual {
+				t.Errorf("closed incidents %+v", list.Incidents)
+			}
+			officer("GET", "/v1/incidents", nil, 200, "")
+			nobody := "0190c9a4-6f1e-7c3a-9b2d-5e8f1a2b3c99"
+			officer("GET", "/v1/incidents/"+nobody, nil, 404, "not-found")
+			officer("PATCH", "/v1/incidents/"+nobody, api.IncidentChangeIn{Status: "closed"}, 404, "not-found")
+			officer("GET", "/v1/incidents/"+nobody+"/notice", nil, 404, "not-found")
+
+			// The Go client reads the same answers.
+			session, err := client.Login(ctx, b.srv.URL, "clerk1", password, access.TOTP(secret, time.Now()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := client.Login(ctx, b.srv.URL, "clerk1", password, "000000"); client.Code(err) != "login-failed" {
+				t.Errorf("client.Login with a wrong code: %v", err)
+			}
+			cc := client.New(b.srv.URL, session.Token)
+			if cs, err := cc.Subject(ctx, sub, "appeals"); err != nil || !slices.Equal(cs.Masked, []string{"iin", "phone"}) {
+				t.Errorf("client: subject %+v, %v", cs, err)
+			}
+			// Version 2 is what the first restore replaced: the intruder's
+			// text. Restoring it undoes the restore.
+			if cvs, err := cc.RecordVersions(ctx, rec, "appeals"); err != nil || len(cvs) != 2 {
+				t.Errorf("client: versions %+v, %v", cvs, err)
+			} else if cr, err := cc.RestoreRecord(ctx, rec, "appeals", cvs[1].Version); err != nil || cr.Fields["appeal_text"] != intruder || !slices.Equal(cr.Masked, []string{"phone"}) {
+				t.Errorf("client: restored %+v, %v", cr, err)
+			}
+			if _, err := cc.RestoreRecord(ctx, rec, "appeals", 99); client.Code(err) != "no-such-version" {
+				t.Errorf("client: restore of version 99: %v", err)
+			}
+			oc := client.New(b.srv.URL, officerSession.Token)
+			if cr, err := oc.AccessReport(ctx, time.Now()); err != nil || len(cr.Lines) == 0 {
+				t.Errorf("client: access report %+v, %v", cr, err)
+			}
+			if csv, err := oc.AccessReportCSV(ctx, time.Time{}); err != nil || !strings.HasPrefix(string(csv), "principal,") {
+				t.Errorf("client: access report CSV %q, %v", csv, err)
+			}
+			id, err := oc.ReportIncident(ctx, "a clerk's screen was photographed", sub)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ci, err := oc.UpdateIncident(ctx, id, client.IncidentChange{Classification: client.IncidentConfirmed, Measure: "talked to the clerk"}); err != nil ||
+				ci.Content == nil || len(ci.Content.Measures) != 1 {
+				t.Errorf("client: incident %+v, %v", ci, err)
+			}
+			if cn, err := oc.IncidentNotice(ctx, id); err != nil || cn.Incident != id || len(cn.Subjects) != 1 {
+				t.Errorf("client: notice %+v, %v", cn, err)
+			}
+			if cl, err := oc.Incidents(ctx, client.IncidentOpen); err != nil || len(cl) != 2 {
+				t.Errorf("client: open incidents %+v, %v", cl, err)
+			}
+			if _, err := cc.Incidents(ctx, ""); client.Code(err) != "action-not-allowed" {
+				t.Errorf("client: the clerk lists incidents: %v", err)
+			}
+
+			// The journal, with the staff's entries, follows its schema.
+			var page api.JournalPage
+			decodeInto(t, officer("GET", "/v1/journal?limit=1000", nil, 200, ""), &page)
+			raw, _ := json.Marshal(page.Entries)
+			for _, a := range []string{"staff.login", "record.restore", "incident.open", "incident.update", `"staff:clerk1"`} {
+				if !bytes.Contains(raw, []byte(a)) {
+					t.Errorf("the journal has no %s", a)
+				}
+			}
+		})
+	}
 }

@@ -27,17 +27,18 @@ const MaxBody = 1 << 20
 
 // Server serves the API.
 type Server struct {
-	vault *vault.Vault
-	keys  *access.Keys
-	staff *access.Staff
-	log   *slog.Logger
-	mux   *http.ServeMux
-	ready func(context.Context) error
+	vault   *vault.Vault
+	keys    *access.Keys
+	staff   *access.Staff
+	metrics *metrics
+	log     *slog.Logger
+	mux     *http.ServeMux
+	ready   func(context.Context) error
 }
 
 // New returns the API server. ready reports whether the store answers.
 func New(v *vault.Vault, k *access.Keys, log *slog.Logger, ready func(context.Context) error) *Server {
-	s := &Server{vault: v, keys: k, log: log, mux: http.NewServeMux(), ready: ready}
+	s := &Server{vault: v, keys: k, log: log, mux: http.NewServeMux(), ready: ready, metrics: newMetrics()}
 	s.routes()
 	return s
 }
@@ -53,6 +54,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		s.mux.ServeHTTP(sw, r)
 	}
+	s.metrics.observe(r.Pattern, sw.status, time.Since(start))
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 		slog.String("method", r.Method), slog.String("route", r.Pattern), slog.Int("status", sw.status),
 		slog.Duration("took", time.Since(start)))

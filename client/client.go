@@ -34,6 +34,15 @@
 // recipient's system reads with a Recipient (NewRecipient), which
 // authenticates with the grant's token instead of an API key.
 //
+// Staff sign in with Login and use the session token it returns as the key
+// of a client of their own: it acts with the role of their account. A role
+// may see some fields only masked; Record.Masked and Subject.Masked name
+// them. With the admin action, AccessReport and AccessReportCSV draw the
+// people-with-access report, and Incidents, ReportIncident, Incident,
+// UpdateIncident and IncidentNotice keep the incident register and draft
+// a breach's notice to the authorized body. RecordVersions and
+// RestoreRecord undo a change made by an intruder.
+//
 //	c := client.New("https://derbes.internal", os.Getenv("DERBES_API_KEY"),
 //		client.WithHTTPClient(&http.Client{Timeout: 10 * time.Second}))
 //
@@ -106,7 +115,8 @@ func WithHTTPClient(hc *http.Client) Option {
 
 // New returns a client for the server at baseURL (such as
 // "https://derbes.internal"; a path prefix is kept) that authenticates with
-// apiKey ("dbs_…").
+// apiKey ("dbs_…"), or with a staff member's session token ("dss_…", from
+// Login).
 func New(baseURL, apiKey string, opts ...Option) *Client {
 	c := &Client{base: strings.TrimRight(baseURL, "/"), key: apiKey, hc: http.DefaultClient}
 	for _, o := range opts {

@@ -73,3 +73,44 @@ func Example() {
 	}
 	fmt.Println(rec.Fields["full_name"])
 }
+
+// A security officer signs in, looks at the open incidents and drafts the
+// notice of a confirmed breach.
+func ExampleLogin() {
+	ctx := context.Background()
+	const url = "https://derbes.internal"
+	s, err := client.Login(ctx, url, "a.serikova", "the officer's password", "492039")
+	switch client.Code(err) {
+	case "":
+	case "locked":
+		fmt.Println("too many failed attempts: try again in 15 minutes")
+		return
+	default:
+		fmt.Println(err)
+		return
+	}
+	c := client.New(url, s.Token) // the session acts with the account's role until s.ExpiresAt
+
+	open, err := c.Incidents(ctx, client.IncidentOpen)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, x := range open {
+		if x.Kind != client.IncidentMassRead {
+			continue
+		}
+		// Looked into: a key copied the base. Confirm, record the measure,
+		// and draft the notice, due one working day after detection.
+		if _, err := c.UpdateIncident(ctx, x.ID, client.IncidentChange{Classification: client.IncidentConfirmed, Measure: "the key was revoked"}); err != nil {
+			fmt.Println(err)
+			return
+		}
+		n, err := c.IncidentNotice(ctx, x.ID)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Println("notify the authorized body by", n.Due)
+	}
+}

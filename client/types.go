@@ -101,8 +101,12 @@ type Subject struct {
 	State    string `json:"state"`
 	// Identifiers the role sees, normalised; empty once destroyed.
 	Identifiers map[string]string `json:"identifiers,omitempty"`
-	CreatedAt   time.Time         `json:"created_at"`
-	DestroyedAt *time.Time        `json:"destroyed_at,omitempty"`
+	// Masked names the identifiers shown masked, because the role sees
+	// them only masked: an IIN as "95031*******", a phone as
+	// "+7 701 *** ** 67".
+	Masked      []string   `json:"masked,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+	DestroyedAt *time.Time `json:"destroyed_at,omitempty"`
 	// Records held for the declared purpose, without their data.
 	Records []RecordRef `json:"records,omitempty"`
 }
@@ -128,6 +132,10 @@ type Record struct {
 	Fields map[string]string `json:"fields"`
 	// Withheld names the record's fields the role may not see.
 	Withheld []string `json:"withheld,omitempty"`
+	// Masked names the fields of Fields shown masked, because the role
+	// sees them only masked ("+7 701 *** ** 67"). A masked value is not
+	// the value: never write it back with UpdateRecord.
+	Masked []string `json:"masked,omitempty"`
 	// PolicyVersion is the activation number of the policy the record was
 	// collected under.
 	PolicyVersion int64      `json:"policy_version"`

@@ -594,3 +594,20 @@ func (t *Tx) Versions(ctx context.Context, record string) ([]Version, error) {
 	}
 	return out, rows.Err()
 }
+
+// Gauges are counts for monitoring.
+type Gauges struct {
+	Subjects, Records, Journal, RequestsOpen, RequestsOverdue, IncidentsOpen, QueuedForDestruction int64
+	LastAct                                                                                        time.Time
+}
+
+// Gauges counts what monitoring shows.
+func (q q) Gauges(ctx context.Context, now time.Time) (Gauges, error) {
+	var g Gauges
+	var last int64
+	err := q.row(ctx, "Gauges", []any{micros(now)}, &g.Subjects, &g.Records, &g.Journal, &g.RequestsOpen, &g.RequestsOverdue, &g.IncidentsOpen, &g.QueuedForDestruction, &last)
+	if last > 0 {
+		g.LastAct = fromMicros(last)
+	}
+	return g, err
+}

@@ -171,3 +171,14 @@ func (v *Vault) ActivePolicy(ctx context.Context) (*policy.Policy, error) {
 	}
 	return policy.Parse(fmt.Sprintf("active policy %d", pv.Version), pv.Source)
 }
+
+// Gauges returns the counts monitoring shows; no personal data.
+func (v *Vault) Gauges(ctx context.Context) (store.Gauges, error) {
+	var g store.Gauges
+	err := v.store.Read(ctx, func(r *store.Reader) error {
+		var err error
+		g, err = r.Gauges(ctx, v.now())
+		return err
+	})
+	return g, err
+}

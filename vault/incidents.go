@@ -211,6 +211,9 @@ func (v *Vault) Incidents(ctx context.Context, a Actor, status string) ([]*Incid
 	if _, _, err := v.authorize(ctx, a, policy.CanAdmin, "", "", ""); err != nil {
 		return nil, err
 	}
+	if status != "" && status != "open" && status != "closed" {
+		return nil, problem(Invalid, "invalid-value", "status", "status is open or closed")
+	}
 	var rows []*store.Incident
 	if err := v.store.Read(ctx, func(r *store.Reader) error {
 		var err error
@@ -239,7 +242,7 @@ func (v *Vault) ReportIncident(ctx context.Context, a Actor, description string,
 			return "", problem(Invalid, "invalid-value", "subjects", "subjects are subject ids")
 		}
 	}
-	return v.openIncident(IncidentManual, "staff:"+a.ID, a, subjects, description, "manual|"+newID())
+	return v.openIncident(IncidentManual, "reported:"+a.ID, a, subjects, description, "manual|"+newID())
 }
 
 // IncidentChange is what the security officer records about an incident.
@@ -287,6 +290,9 @@ func (v *Vault) UpdateIncident(ctx context.Context, a Actor, id string, c Incide
 		}
 		if c.Measure != "" {
 			content.Measures = append(content.Measures, Measure{At: now, By: a.ID, Taken: c.Measure})
+		}
+		if c.NoticeSent && i.Classification != Confirmed {
+			return problem(Conflict, "not-confirmed", "", "only a confirmed breach is notified; classify the incident first")
 		}
 		if c.NoticeSent && i.NoticeSentAt == nil {
 			i.NoticeSentAt = &now
@@ -382,6 +388,12 @@ func (v *Vault) DraftNotice(ctx context.Context, a Actor, id string) (*Notice, e
 		return nil, problem(Conflict, "not-confirmed", "", "only a confirmed breach is notified; classify the incident first")
 	}
 	p := v.active.Load().Policy
+	if x.Content.Measures == nil {
+		x.Content.Measures = []Measure{}
+	}
+	if x.Subjects == nil {
+		x.Subjects = []string{}
+	}
 	return &Notice{Incident: x.ID, To: "the authorized body for personal data protection (Ministry of Artificial Intelligence and Digital Development)",
 		Operator: p.Operator.Name, BIN: p.Operator.BIN, Responsible: p.Operator.Responsible.Name,
 		Contact:    strings.Trim(p.Operator.Responsible.Email+", "+p.Operator.Responsible.Phone, ", "),

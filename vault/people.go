@@ -69,7 +69,7 @@ func (v *Vault) PeopleWithAccess(ctx context.Context, a Actor, at time.Time) ([]
 		}
 		for _, pu := range role.Purposes {
 			line := AccessLine{Principal: p.id, Kind: p.kind, Label: p.label, Role: role.ID, RoleTitle: role.Title.In("en"), Purpose: pu,
-				Can: role.Can, Since: p.since, Until: p.until}
+				Fields: []string{}, Can: role.Can, Since: p.since, Until: p.until}
 			puDef, _ := act.Purpose(pu)
 			for _, f := range role.Fields {
 				if collects(puDef, f) {

@@ -69,8 +69,8 @@ func (v *Vault) RestoreRecord(ctx context.Context, a Actor, id, purpose string, 
 		if r.Purpose != purpose {
 			return problem(Denied, "purpose-mismatch", "", "the record was collected for another purpose")
 		}
-		if r.State == store.Destroyed {
-			return errGone
+		if p := readRefusal(r, purpose, v.now()); p != nil {
+			return p
 		}
 		vs, err := tx.Versions(ctx, id)
 		if err != nil {
@@ -84,6 +84,11 @@ func (v *Vault) RestoreRecord(ctx context.Context, a Actor, id, purpose string, 
 		}
 		if old == nil {
 			return problem(NotFound, "no-such-version", "version", "the record has no version %d", version)
+		}
+		for _, f := range strings.Split(old.FieldNames+","+r.FieldNames, ",") {
+			if f != "" && !role.Sees(f) {
+				return problem(Denied, "field-not-visible", f, "role %q may not see, so may not restore, field %q", a.Role, f)
+			}
 		}
 		now := v.now()
 		if err := tx.VersionInsert(ctx, r, now, a.ID); err != nil {

@@ -354,3 +354,14 @@ DELETE FROM record_versions WHERE record_id = ?;
 
 -- name: VersionsDeleteBySubject
 DELETE FROM record_versions WHERE record_id IN (SELECT id FROM records WHERE subject_id = ?);
+
+-- name: Gauges
+-- What /metrics shows of the store: counts only, no personal data.
+SELECT (SELECT COUNT(*) FROM subjects WHERE state <> 'destroyed'),
+       (SELECT COUNT(*) FROM records WHERE state = 'active'),
+       (SELECT COALESCE(MAX(size), 0) FROM journal_head),
+       (SELECT COUNT(*) FROM requests WHERE state <> 'answered'),
+       (SELECT COUNT(*) FROM requests WHERE state <> 'answered' AND (due_at IS NULL OR due_at < ?)),
+       (SELECT COUNT(*) FROM incidents WHERE status = 'open'),
+       (SELECT COUNT(*) FROM destruction_queue),
+       (SELECT COALESCE(MAX(sealed_at), 0) FROM acts);

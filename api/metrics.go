@@ -1,0 +1,88 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// metrics counts requests by route and status class, in the Prometheus
+// text format. Routes are patterns ("GET /v1/records/{id}"), never paths:
+// a path can hold an identifier.
+type metrics struct {
+	mu       sync.Mutex
+	requests map[[2]string]int64 // route, status class → count
+	seconds  map[string]float64  // route → total seconds
+	counts   map[string]int64    // route → count
+}
+
+func newMetrics() *metrics {
+	return &metrics{requests: map[[2]string]int64{}, seconds: map[string]float64{}, counts: map[string]int64{}}
+}
+
+func (m *metrics) observe(route string, status int, took time.Duration) {
+	if route == "" {
+		route = "unrouted"
+	}
+	class := fmt.Sprintf("%dxx", status/100)
+	m.mu.Lock()
+	m.requests[[2]string{route, class}]++
+	m.seconds[route] += took.Seconds()
+	m.counts[route]++
+	m.mu.Unlock()
+}
+
+// serveMetrics writes the metrics; it is meant for the operator's
+// monitoring on an internal network, and shows counts only.
+func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
+	var b strings.Builder
+	s.metrics.mu.Lock()
+	keys := make([][2]string, 0, len(s.metrics.requests))
+	for k := range s.metrics.requests {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i][0]+keys[i][1] < keys[j][0]+keys[j][1] })
+	b.WriteString("# HELP derbes_http_requests_total HTTP requests by route and status class.\n# TYPE derbes_http_requests_total counter\n")
+	for _, k := range keys {
+		fmt.Fprintf(&b, "derbes_http_requests_total{route=%q,status=%q} %d\n", k[0], k[1], s.metrics.requests[k])
+	}
+	routes := make([]string, 0, len(s.metrics.counts))
+	for r := range s.metrics.counts {
+		routes = append(routes, r)
+	}
+	sort.Strings(routes)
+	b.WriteString("# HELP derbes_http_request_seconds Time spent answering, by route.\n# TYPE derbes_http_request_seconds summary\n")
+	for _, r := range routes {
+		fmt.Fprintf(&b, "derbes_http_request_seconds_sum{route=%q} %g\nderbes_http_request_seconds_count{route=%q} %d\n", r, s.metrics.seconds[r], r, s.metrics.counts[r])
+	}
+	s.metrics.mu.Unlock()
+	g, err := s.vault.Gauges(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	for _, x := range []struct {
+		name, help string
+		v          int64
+	}{
+		{"derbes_subjects", "Subjects not destroyed.", g.Subjects},
+		{"derbes_records_active", "Active records.", g.Records},
+		{"derbes_journal_entries", "Entries in the journal (its signed head).", g.Journal},
+		{"derbes_requests_open", "Subjects' requests not yet answered.", g.RequestsOpen},
+		{"derbes_requests_overdue", "Open requests past their legal deadline.", g.RequestsOverdue},
+		{"derbes_incidents_open", "Open incidents.", g.IncidentsOpen},
+		{"derbes_destruction_queue", "Records waiting for destruction because their ground is gone.", g.QueuedForDestruction},
+	} {
+		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s gauge\n%s %d\n", x.name, x.help, x.name, x.name, x.v)
+	}
+	last := 0.0
+	if !g.LastAct.IsZero() {
+		last = float64(g.LastAct.Unix())
+	}
+	fmt.Fprintf(&b, "# HELP derbes_last_act_seconds When the last act of destruction was sealed (Unix time).\n# TYPE derbes_last_act_seconds gauge\nderbes_last_act_seconds %g\n", last)
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	w.Write([]byte(b.String()))
+}
