@@ -51,6 +51,7 @@ type CLI struct {
 	Staff     StaffCmd     `cmd:"" help:"Staff accounts."`
 	Access    AccessCmd    `cmd:"" help:"Who has access to what."`
 	Incidents IncidentsCmd `cmd:"" help:"The incident register."`
+	Import    ImportCmd    `cmd:"" help:"Import subjects from a CSV or XLSX file (UTF-8, UTF-8 with BOM, Windows-1251); resumable."`
 	Backup    BackupCmd    `cmd:"" help:"Copy the embedded store while it serves."`
 	Restore   RestoreCmd   `cmd:"" help:"Put a backup back (derbes stopped)."`
 	Calendar  CalendarCmd  `cmd:"" help:"Show the working-day calendar."`
