@@ -177,3 +177,22 @@ func (q q) DestructionQueue(ctx context.Context, limit int) ([]Queued, error) {
 	}
 	return out, rows.Err()
 }
+
+// ConsentsExpired returns up to limit consents whose term ended by now and
+// that are still marked given.
+func (t *Tx) ConsentsExpired(ctx context.Context, now time.Time, limit int) ([]*Consent, error) {
+	rows, err := t.db.QueryContext(ctx, t.s.sql("ConsentsExpired"), micros(now), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: ConsentsExpired: %w", err)
+	}
+	defer rows.Close()
+	var out []*Consent
+	for rows.Next() {
+		c, err := scanConsent(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: ConsentsExpired: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/derbes/derbes/consent"
 	"github.com/derbes/derbes/journal"
 	"github.com/derbes/derbes/policy"
 	"github.com/derbes/derbes/retention"
@@ -110,6 +111,62 @@ type SweepResult struct {
 	Depersonalised int    `json:"depersonalised"`
 	// Resealed counts acts left open by a sweep that was cut short.
 	Resealed int `json:"resealed"`
+	// Expired counts consents whose term ended (Art. 8 p.5): each gets
+	// its expired event, and the records resting only on it are queued
+	// for destruction (and destroyed by this same sweep when due).
+	Expired int `json:"expired_consents"`
+}
+
+// expireConsents closes the consents whose term has ended.
+func (v *Vault) expireConsents(ctx context.Context, lease func(*store.Tx) error) (int, error) {
+	n := 0
+	for {
+		var batch int
+		err := v.store.Write(ctx, func(tx *store.Tx) error {
+			if err := lease(tx); err != nil {
+				return err
+			}
+			now := v.now()
+			cs, err := tx.ConsentsExpired(ctx, now, 200)
+			if err != nil {
+				return err
+			}
+			batch = len(cs)
+			for _, c := range cs {
+				if err := tx.ConsentEnd(ctx, c.ID, consent.Expired, *c.Until); err != nil {
+					return err
+				}
+				if err := tx.ConsentEventInsert(ctx, &store.ConsentEvent{ID: newID(), ConsentID: c.ID, Kind: consent.Expired, At: now, Actor: System.ID, Reason: "term-ended"}); err != nil {
+					return err
+				}
+				recs, err := tx.RecordsBySubject(ctx, c.SubjectID)
+				if err != nil {
+					return err
+				}
+				queued := 0
+				for _, r := range recs {
+					if r.ConsentID == c.ID && r.State != store.Destroyed {
+						if err := tx.DestructionEnqueue(ctx, r.ID, r.SubjectID, "consent-expired", now, &now); err != nil {
+							return err
+						}
+						queued++
+					}
+				}
+				if err := tx.JournalAppend(ctx, &journal.Entry{Actor: System.ID, Action: "consent.expire", Subject: c.SubjectID, Outcome: journal.OK,
+					Detail: detail(map[string]any{"consent": c.ID, "records_queued": queued})}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return n, err
+		}
+		n += batch
+		if batch == 0 {
+			return n, nil
+		}
+	}
 }
 
 // Sweep destroys or depersonalises every record whose term has ended or
@@ -150,6 +207,12 @@ func (v *Vault) Sweep(ctx context.Context, holder string) (*SweepResult, error) 
 			return nil, err
 		}
 		res.Resealed++
+	}
+
+	expired, err := v.expireConsents(ctx, lease)
+	res.Expired = expired
+	if err != nil {
+		return res, err
 	}
 
 	act := &store.Act{ID: newID(), Kind: SweepJob, StartedAt: v.now()}

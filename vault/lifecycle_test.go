@@ -317,3 +317,31 @@ func restore(t *testing.T, b *bundle, backup map[string]string) *bundle {
 	env2.Store = s2
 	return open(t, &env2)
 }
+
+func TestAConsentWhoseTermEndsExpiresAndItsRecordsGo(t *testing.T) {
+	each(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		ns := newAppeal()
+		ns.Consent.Until = "2026-12-31"
+		sid, rid, err := split(b.vault.CreateSubject(ctx, app, ns))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.vault.SetClock(func() time.Time { return time.Date(2026, 12, 31, 18, 0, 0, 0, time.UTC) }) // 23:00 in Astana, still the 31st
+		if res, _ := b.vault.Sweep(ctx, "n"); res.Expired != 0 {
+			t.Fatal("a consent expired before its last day ended")
+		}
+		b.vault.SetClock(func() time.Time { return time.Date(2026, 12, 31, 19, 30, 0, 0, time.UTC) }) // 00:30 on 1 January in Astana
+		res, err := b.vault.Sweep(ctx, "n")
+		if err != nil || res.Expired != 1 || res.Destroyed != 1 {
+			t.Fatalf("sweep after the term: %+v %v", res, err)
+		}
+		cs, err := b.vault.Consents(ctx, app, sid, "appeals")
+		if err != nil || len(cs) != 1 || cs[0].State != "expired" || cs[0].Events[len(cs[0].Events)-1].Kind != "expired" {
+			t.Fatalf("consent after the sweep: %+v %v", cs, err)
+		}
+		if _, err := b.vault.GetRecord(ctx, app, rid, "appeals", nil); code(err) != "destroyed" {
+			t.Fatalf("the record resting on it: %v", code(err))
+		}
+	})
+}

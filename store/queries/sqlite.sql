@@ -365,3 +365,9 @@ SELECT (SELECT COUNT(*) FROM subjects WHERE state <> 'destroyed'),
        (SELECT COUNT(*) FROM incidents WHERE status = 'open'),
        (SELECT COUNT(*) FROM destruction_queue),
        (SELECT COALESCE(MAX(sealed_at), 0) FROM acts);
+
+-- name: ConsentsExpired
+-- Consents whose term has ended but that no sweep has closed yet.
+SELECT id, subject_id, state, purposes, fields, third_party, cross_border, publication, notify_transfers,
+       account_bound, form, until_at, policy_version, content, given_at, ended_at
+FROM consents WHERE state = 'given' AND until_at IS NOT NULL AND until_at <= ? ORDER BY until_at, id LIMIT ?;
