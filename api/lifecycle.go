@@ -121,3 +121,24 @@ func (s *Server) getAct(w http.ResponseWriter, r *http.Request, a vault.Actor) {
 	}
 	writeJSON(w, http.StatusOK, act)
 }
+
+// JobRuns lists the runs of scheduled jobs.
+type JobRuns struct {
+	Runs []store.JobRun `json:"runs"`
+}
+
+func (s *Server) jobRuns(w http.ResponseWriter, r *http.Request, a vault.Actor) {
+	if err := s.vault.MayReadJournal(r.Context(), a); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	runs, err := s.vault.JobRuns(r.Context(), 100)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if runs == nil {
+		runs = []store.JobRun{}
+	}
+	writeJSON(w, http.StatusOK, JobRuns{Runs: runs})
+}

@@ -48,6 +48,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /v1/records/{id}/retention", s.authed(s.startRetention))
 	s.mux.HandleFunc("GET /v1/retention/due", s.authed(s.retentionDue))
 	s.mux.HandleFunc("GET /v1/acts", s.authed(s.listActs))
+	s.mux.HandleFunc("GET /v1/jobs", s.authed(s.jobRuns))
 	s.mux.HandleFunc("GET /v1/acts/{id}", s.authed(s.getAct))
 	s.mux.HandleFunc("GET /v1/records/{id}/versions", s.authed(s.recordVersions))
 	s.mux.HandleFunc("POST /v1/records/{id}/restore", s.authed(s.restoreRecord))

@@ -227,3 +227,39 @@ func (q q) StatsByPurpose(ctx context.Context, purpose string) ([]StatsRow, erro
 	}
 	return out, rows.Err()
 }
+
+// JobRun is one run of a scheduled job.
+type JobRun struct {
+	Job        string    `json:"job"`
+	StartedAt  time.Time `json:"started_at"`
+	FinishedAt time.Time `json:"finished_at"`
+	Node       string    `json:"node"`
+	Outcome    string    `json:"outcome"`
+	Summary    string    `json:"summary"`
+}
+
+// JobRunInsert records a run.
+func (t *Tx) JobRunInsert(ctx context.Context, r JobRun) error {
+	_, err := t.exec(ctx, "JobRunInsert", r.Job, micros(r.StartedAt), micros(r.FinishedAt), r.Node, r.Outcome, r.Summary)
+	return err
+}
+
+// JobRuns returns the newest runs.
+func (q q) JobRuns(ctx context.Context, limit int) ([]JobRun, error) {
+	rows, err := q.db.QueryContext(ctx, q.s.sql("JobRuns"), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: JobRuns: %w", err)
+	}
+	defer rows.Close()
+	var out []JobRun
+	for rows.Next() {
+		var r JobRun
+		var s, f int64
+		if err := rows.Scan(&r.Job, &s, &f, &r.Node, &r.Outcome, &r.Summary); err != nil {
+			return nil, fmt.Errorf("store: JobRuns: %w", err)
+		}
+		r.StartedAt, r.FinishedAt = fromMicros(s), fromMicros(f)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

@@ -209,3 +209,41 @@ func (c *ExportStatsCmd) Run(g *Globals) error {
 	fmt.Fprintln(os.Stderr, report.String())
 	return nil
 }
+
+// JobsCmd lists the runs of scheduled jobs.
+type JobsCmd struct {
+	Limit int `help:"How many runs, newest first." default:"50"`
+}
+
+// Run lists them; exit 3 when the newest run of a job failed.
+func (c *JobsCmd) Run(g *Globals) error {
+	ctx := context.Background()
+	in, err := g.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer in.close()
+	runs, err := in.vault.JobRuns(ctx, c.Limit)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "JOB\tSTARTED\tNODE\tOUTCOME\tSUMMARY")
+	failing := map[string]bool{}
+	seen := map[string]bool{}
+	for _, r := range runs {
+		if !seen[r.Job] {
+			seen[r.Job], failing[r.Job] = true, r.Outcome == "failed"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Job, r.StartedAt.In(calendar.Location()).Format("02.01.2006 15:04"), r.Node, r.Outcome, r.Summary)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, f := range failing {
+		if f {
+			return &exitError{3, ""}
+		}
+	}
+	return nil
+}

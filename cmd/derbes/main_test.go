@@ -144,6 +144,10 @@ func TestAdministratorCommands(t *testing.T) {
 			json.NewDecoder(resp.Body).Decode(&submitted)
 			resp.Body.Close()
 			stop()
+			code, out, errs = run(t, dir, vars, "jobs")
+			if code != 0 || !strings.Contains(out, "retention-sweep") || !strings.Contains(out, "transfer-notices") {
+				t.Fatalf("jobs after serving: %d\n%s%s", code, out, errs)
+			}
 			code, out, errs = run(t, dir, vars, "requests", "due", "--role", "responsible")
 			if code != 0 || !strings.Contains(out, "OVERDUE (0)") || !strings.Contains(out, submitted.ID) {
 				t.Fatalf("requests due today: %d\n%s%s", code, out, errs)

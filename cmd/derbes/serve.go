@@ -103,24 +103,32 @@ func background(ctx context.Context, in *instance, n notify.Notifier, log *slog.
 	notices := time.NewTicker(5 * time.Minute)
 	defer sweep.Stop()
 	defer notices.Stop()
-	run := func(what string, fn func() error) {
-		if err := fn(); err != nil && !errors.Is(err, vault.ErrSweepRunning) {
+	run := func(what string, fn func() (string, error)) {
+		started := time.Now()
+		summary, err := fn()
+		if err != nil && !errors.Is(err, vault.ErrSweepRunning) {
 			log.Warn("scheduled work failed; it will be retried", slog.String("job", what), slog.String("error", err.Error()))
 		}
+		if rerr := in.vault.RecordJobRun(context.Background(), what, node, started, err, summary); rerr != nil {
+			log.Warn("could not record a job run", slog.String("job", what), slog.String("error", rerr.Error()))
+		}
 	}
-	doSweep := func() error {
+	doSweep := func() (string, error) {
 		res, err := in.vault.Sweep(ctx, node)
-		if err == nil && res.Act != "" {
+		if err != nil {
+			return "", err
+		}
+		if res.Act != "" {
 			log.Info("retention sweep", slog.String("act", res.Act), slog.Int("destroyed", res.Destroyed), slog.Int("depersonalised", res.Depersonalised))
 		}
-		return err
+		return fmt.Sprintf("destroyed %d, depersonalised %d, consents expired %d, act %s", res.Destroyed, res.Depersonalised, res.Expired, orNone(res.Act)), nil
 	}
-	doNotices := func() error {
+	doNotices := func() (string, error) {
 		sent, waiting, err := in.vault.NotifyTransfers(ctx, n)
 		if sent+waiting > 0 {
 			log.Info("transfer notices", slog.Int("sent", sent), slog.Int("waiting", waiting))
 		}
-		return err
+		return fmt.Sprintf("sent %d, waiting %d", sent, waiting), err
 	}
 	run("retention-sweep", doSweep)
 	run("transfer-notices", doNotices)

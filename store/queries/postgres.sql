@@ -371,3 +371,10 @@ SELECT (SELECT COUNT(*) FROM subjects WHERE state <> 'destroyed'),
 SELECT id, subject_id, state, purposes, fields, third_party, cross_border, publication, notify_transfers,
        account_bound, form, until_at, policy_version, content, given_at, ended_at
 FROM consents WHERE state = 'given' AND until_at IS NOT NULL AND until_at <= $1 ORDER BY until_at, id LIMIT $2;
+
+-- name: JobRunInsert
+INSERT INTO job_runs (job, started_at, finished_at, node, outcome, summary) VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (job, started_at, node) DO NOTHING;
+
+-- name: JobRuns
+SELECT job, started_at, finished_at, node, outcome, summary FROM job_runs ORDER BY started_at DESC LIMIT $1;

@@ -1,0 +1,11 @@
+-- How scheduled jobs went: failures are kept and shown, never lost; the
+-- work itself stays due in the store and is retried at the next run.
+CREATE TABLE job_runs (
+    job         TEXT    NOT NULL,
+    started_at  BIGINT  NOT NULL,
+    finished_at BIGINT  NOT NULL,
+    node        TEXT    NOT NULL,
+    outcome     TEXT    NOT NULL, -- ok | failed | skipped
+    summary     TEXT    NOT NULL, -- counts, or the error (never personal data)
+    PRIMARY KEY (job, started_at, node)
+);
