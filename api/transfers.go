@@ -21,6 +21,17 @@ type TransferIn struct {
 	// Grant asks for an access grant for the recipient's system lasting
 	// this long, as a Go duration ("72h"); at most 720h.
 	Grant string `json:"grant,omitempty"`
+	// Push delivers the transferred fields to the recipient's configured
+	// endpoint (a signed webhook) at once.
+	Push bool `json:"push,omitempty"`
+}
+
+// TransferOut is a new transfer, with how its push went.
+type TransferOut struct {
+	*vault.Transfer
+	// Push is "delivered", or the problem code of a failed delivery; empty
+	// when no push was asked.
+	Push string `json:"push,omitempty"`
 }
 
 // Transfers is a list of transfers.
@@ -45,14 +56,29 @@ func (s *Server) createTransfer(w http.ResponseWriter, r *http.Request, a vault.
 	if in.Purpose == "" {
 		in.Purpose = purpose(r)
 	}
+	if in.Push && d == 0 {
+		d = time.Hour // the push reads through a grant of its own
+	}
 	out, err := s.vault.CreateTransfer(r.Context(), a, vault.NewTransfer{Subject: in.Subject, Recipient: in.Recipient, Purpose: in.Purpose,
 		Records: in.Records, Fields: in.Fields, Ground: in.Ground, Reference: in.Reference, GrantFor: d})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	res := TransferOut{Transfer: out}
+	if in.Push {
+		res.Push = "delivered"
+		if err := s.vault.PushTransfer(r.Context(), a, out.Grant.Token); err != nil {
+			p, ok := vault.AsProblem(err)
+			if !ok {
+				s.fail(w, r, err)
+				return
+			}
+			res.Push = p.Code
+		}
+	}
 	w.Header().Set("Location", "/v1/transfers?subject="+out.Subject)
-	writeJSON(w, http.StatusCreated, out)
+	writeJSON(w, http.StatusCreated, res)
 }
 
 func (s *Server) listTransfers(w http.ResponseWriter, r *http.Request, a vault.Actor) {

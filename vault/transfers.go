@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -582,4 +583,60 @@ func contactKind(to string) string {
 		return "phone"
 	}
 	return "email"
+}
+
+// Pusher delivers a transfer to a recipient's system (a signed webhook),
+// for recipients that do not read through a grant.
+type Pusher interface {
+	// Push sends payload (JSON of Shared) to recipient; ErrNoPush if the
+	// recipient has no push endpoint.
+	Push(ctx context.Context, recipient, transfer string, payload []byte) error
+}
+
+// ErrNoPush means the recipient has no push endpoint configured.
+var ErrNoPush = errors.New("vault: the recipient has no push endpoint")
+
+// WithPusher sets how transfers are pushed to recipients.
+func (v *Vault) WithPusher(p Pusher) *Vault {
+	v.pusher = p
+	return v
+}
+
+// PushTransfer delivers a transfer's records (exactly the transferred
+// fields) to the recipient's endpoint; the delivery, or its failure, is
+// journaled. It needs a grant to read through, so it is given the
+// transfer's own grant token.
+func (v *Vault) PushTransfer(ctx context.Context, a Actor, token string) error {
+	if v.pusher == nil {
+		return problem(Conflict, "push-not-configured", "", "no recipient push endpoints are configured on this server")
+	}
+	sh, err := v.ReadShared(ctx, token, "", nil)
+	if err != nil {
+		return err
+	}
+	payload, err := json.Marshal(sh)
+	if err != nil {
+		return err
+	}
+	perr := v.pusher.Push(ctx, sh.Recipient, sh.Transfer, payload)
+	outcome, reason := journal.OK, ""
+	if perr != nil {
+		outcome, reason = journal.Failed, "delivery-failed"
+		if errors.Is(perr, ErrNoPush) {
+			reason = "no-endpoint"
+		}
+	}
+	if err := v.store.Write(ctx, func(tx *store.Tx) error {
+		return tx.JournalAppend(ctx, &journal.Entry{Actor: a.ID, Action: "transfer.push", Purpose: sh.Purpose, Outcome: outcome,
+			Detail: detail(map[string]any{"role": a.Role, "transfer": sh.Transfer, "recipient": sh.Recipient, "records": len(sh.Records), "reason": reason})})
+	}); err != nil {
+		return err
+	}
+	if errors.Is(perr, ErrNoPush) {
+		return problem(Invalid, "no-push-endpoint", "push", "recipient %q has no push endpoint configured", sh.Recipient)
+	}
+	if perr != nil {
+		return problem(Conflict, "push-failed", "push", "the recipient's endpoint did not accept the delivery; the transfer stands and its grant still works")
+	}
+	return nil
 }

@@ -243,3 +243,62 @@ func TestTheSubjectIsToldOfATransferWhenTheirConsentAsks(t *testing.T) {
 		}
 	})
 }
+
+type fakePusher struct {
+	mu   sync.Mutex
+	sent map[string][]byte
+}
+
+func (f *fakePusher) Push(_ context.Context, recipient, transfer string, payload []byte) error {
+	if recipient != "akimat" {
+		return vault.ErrNoPush
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sent[transfer] = payload
+	return nil
+}
+
+func TestATransferPushedToTheRecipientCarriesExactlyItsFields(t *testing.T) {
+	eachAbroad(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		ns := newAppeal()
+		ns.Consent.ThirdParty, ns.Consent.CrossBorder = true, true
+		sid, _, err := split(b.vault.CreateSubject(ctx, app, ns))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.vault.PushTransfer(ctx, app, "dbg_x"); code(err) != "push-not-configured" {
+			t.Fatalf("without a pusher: %v", code(err))
+		}
+		p := &fakePusher{sent: map[string][]byte{}}
+		b.vault.WithPusher(p)
+		x, err := b.vault.CreateTransfer(ctx, app, vault.NewTransfer{Subject: sid, Recipient: "akimat", Purpose: "appeals", Fields: []string{"appeal_text"}, GrantFor: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.vault.PushTransfer(ctx, app, x.Grant.Token); err != nil {
+			t.Fatal(err)
+		}
+		got := string(p.sent[x.ID])
+		if !strings.Contains(got, text) || strings.Contains(got, name) || strings.Contains(got, iin) {
+			t.Fatalf("pushed: %s", got)
+		}
+		y, err := b.vault.CreateTransfer(ctx, app, vault.NewTransfer{Subject: sid, Recipient: "cloud", Purpose: "appeals", Fields: []string{"appeal_text"}, GrantFor: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.vault.PushTransfer(ctx, app, y.Grant.Token); code(err) != "no-push-endpoint" {
+			t.Fatalf("a recipient without an endpoint: %v", code(err))
+		}
+		pushes := map[string]int{}
+		for _, e := range journalOf(t, b) {
+			if e.Action == "transfer.push" {
+				pushes[e.Outcome]++
+			}
+		}
+		if pushes["ok"] != 1 || pushes["failed"] != 1 {
+			t.Fatalf("journal: %v", pushes)
+		}
+	})
+}

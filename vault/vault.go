@@ -31,6 +31,7 @@ type Vault struct {
 	active atomic.Pointer[Active]
 	cal    *calendar.Calendar
 	det    detector
+	pusher Pusher
 	now    func() time.Time
 }
 

@@ -43,9 +43,17 @@ func (g *Globals) open(ctx context.Context) (*instance, error) {
 		s.Close()
 		return nil, err
 	}
+	push, err := loadPushers(g.logger())
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
 	v, err := vault.Open(ctx, s, ring)
 	if err == nil {
 		v.WithCalendar(cal.Lenient())
+		if push != nil {
+			v.WithPusher(push)
+		}
 	}
 	if err != nil {
 		s.Close()
