@@ -17,6 +17,7 @@ import (
 	"github.com/derbes/derbes/notify"
 	"github.com/derbes/derbes/policy"
 	"github.com/derbes/derbes/vault"
+	"github.com/derbes/derbes/web"
 )
 
 // ServeCmd serves the API.
@@ -50,8 +51,8 @@ func serve(g *Globals, listen string, p *policy.Policy, src []byte, ready func(c
 		return err
 	}
 	srv := &http.Server{
-		Handler: api.New(in.vault, access.NewKeys(in.store), log, func(ctx context.Context) error { _, err := in.store.Size(ctx); return err }).
-			WithStaff(access.NewStaff(in.store, in.ring, nil)),
+		Handler: web.Mount(api.New(in.vault, access.NewKeys(in.store), log, func(ctx context.Context) error { _, err := in.store.Size(ctx); return err }).
+			WithStaff(access.NewStaff(in.store, in.ring, nil)), web.New(in.vault, in.store, log)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
