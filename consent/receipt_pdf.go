@@ -1,60 +1,30 @@
 package consent
 
 import (
-	"bytes"
-	_ "embed"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
-	"github.com/johnfercher/maroto/v2"
-	mline "github.com/johnfercher/maroto/v2/pkg/components/line"
 	mrow "github.com/johnfercher/maroto/v2/pkg/components/row"
 	mtext "github.com/johnfercher/maroto/v2/pkg/components/text"
-	mconfig "github.com/johnfercher/maroto/v2/pkg/config"
-	malign "github.com/johnfercher/maroto/v2/pkg/consts/align"
 	mfontstyle "github.com/johnfercher/maroto/v2/pkg/consts/fontstyle"
-	mpagesize "github.com/johnfercher/maroto/v2/pkg/consts/pagesize"
 	mcore "github.com/johnfercher/maroto/v2/pkg/core"
 	mprops "github.com/johnfercher/maroto/v2/pkg/props"
-	mrepository "github.com/johnfercher/maroto/v2/pkg/repository"
 
-	"github.com/derbes/derbes/policy"
+	"github.com/derbes/derbes/document"
 )
 
-// The receipt is set in DejaVu Sans, embedded so that the binary needs no
-// system font: it covers the Kazakh letters ә ғ қ ң ө ұ ү һ і. The font's
-// licence is in fonts/LICENSE.
-var (
-	//go:embed fonts/DejaVuSans.ttf
-	dejaVuSans []byte
-	//go:embed fonts/DejaVuSans-Bold.ttf
-	dejaVuSansBold []byte
-)
-
-const receiptFont = "dejavu-sans"
-
-// receiptZone is the time zone receipts are printed in: Astana time,
-// UTC+5 in the whole of Kazakhstan since 1 March 2024. A fixed offset does
-// not depend on the machine's tzdata (older copies still say UTC+6); events
-// before that date would print an hour early.
-var receiptZone = time.FixedZone("Asia/Almaty", 5*60*60)
-
-const (
-	receiptDateTime = "02.01.2006 15:04"
-	receiptDate     = "02.01.2006"
-	// receiptLongWord is the longest run of characters without a space that
-	// fits the value column at the value font size; longer words (URLs,
-	// references) are cut so that maroto, which only breaks lines at
-	// spaces, cannot run them off the page. A SHA-256 in hex (64) fits.
-	receiptLongWord = 64
-)
+// receiptLongWord is the longest run of characters without a space that
+// fits the value column at the value font size; longer words (URLs,
+// references) are cut so that maroto, which only breaks lines at spaces,
+// cannot run them off the page. A SHA-256 in hex (64) fits.
+const receiptLongWord = 64
 
 // receiptLabels holds every fixed text of the PDF receipt in Kazakh,
 // Russian and English. A key missing here, or a language missing from an
 // entry, makes PDF fail rather than print a wrong or empty label.
-var receiptLabels = map[string]policy.Text{
+var receiptLabels = document.Words{
 	"title." + Given:             {KK: "Келісім түбіртегі", RU: "Квитанция о согласии", EN: "Consent receipt"},
 	"title." + Withdrawn:         {KK: "Түбіртек: келісімді кері қайтарып алу", RU: "Квитанция об отзыве согласия", EN: "Receipt: withdrawal of consent"},
 	"title." + Expired:           {KK: "Түбіртек: келісім мерзімінің өтуі", RU: "Квитанция об истечении срока согласия", EN: "Receipt: expiry of consent"},
@@ -120,29 +90,12 @@ var receiptLabels = map[string]policy.Text{
 	"footer": {KK: "Қазақстан Республикасының № 94-V Заңының 8-бабына сәйкес derbes берді", RU: "Выдано derbes в соответствии с Законом Республики Казахстан № 94-V, ст. 8", EN: "Issued by derbes under Law No. 94-V of the Republic of Kazakhstan, Art. 8"},
 }
 
-// receiptLangs are the languages a receipt can be printed in.
-var receiptLangs = map[string]bool{"kk": true, "ru": true, "en": true}
-
 // Layout, in millimetres and points, on A4 (210 × 297 mm).
 const (
-	receiptMargin     = 14.0
-	receiptTitleSize  = 15.0
-	receiptHeadSize   = 9.5
-	receiptLabelSize  = 8.0
-	receiptValueSize  = 8.5
-	receiptHashSize   = 8.0
-	receiptFooterSize = 7.0
-	receiptGrid       = 24
-	receiptLabelCols  = 8 // of receiptGrid
-	receiptMarkCols   = 1
-	receiptLinePad    = 0.5 // between the lines of a wrapped text
-)
-
-var (
-	receiptGrey      = &mprops.Color{Red: 90, Green: 90, Blue: 90}
-	receiptRule      = &mprops.Color{Red: 160, Green: 160, Blue: 160}
-	receiptHeadFill  = &mprops.Color{Red: 232, Green: 236, Blue: 241}
-	receiptHeadColor = &mprops.Color{Red: 20, Green: 40, Blue: 70}
+	receiptMargin    = 14.0
+	receiptTitleSize = 15.0
+	receiptHashSize  = 8.0
+	receiptLabelCols = 8 // of document.Grid
 )
 
 // PDF renders the receipt as a one-page A4 PDF in lang: "kk", "ru" or
@@ -154,51 +107,37 @@ func (r *Receipt) PDF(lang string) ([]byte, error) {
 	if r == nil {
 		return nil, errors.New("consent: PDF of a nil receipt")
 	}
-	if !receiptLangs[lang] {
+	if !document.Lang(lang) {
 		return nil, fmt.Errorf("consent: receipt language %q not supported (kk, ru or en)", lang)
 	}
 	if _, ok := receiptLabels["title."+r.Event]; !ok {
 		return nil, fmt.Errorf("consent: receipt event %q unknown", r.Event)
 	}
-	p := &receiptPrinter{lang: lang}
-	title := p.t("title." + r.Event)
-
-	// Each render gets its own copy of the fonts: gofpdf writes into the
-	// bytes it is given (it pads tables in place while subsetting), which
-	// would race between concurrent renders on the shared embedded slices.
-	fonts, err := mrepository.New().
-		AddUTF8FontFromBytes(receiptFont, mfontstyle.Normal, bytes.Clone(dejaVuSans)).
-		AddUTF8FontFromBytes(receiptFont, mfontstyle.Bold, bytes.Clone(dejaVuSansBold)).
-		Load()
-	if err != nil {
-		return nil, fmt.Errorf("consent: receipt fonts: %w", err)
-	}
+	p := &receiptPrinter{Wording: document.NewWording(receiptLabels, lang, "consent: receipt")}
+	title := p.T("title." + r.Event)
 	operatorName := r.Operator.Name.In(lang)
-	cfg := mconfig.NewBuilder().
-		WithPageSize(mpagesize.A4).
-		WithMaxGridSize(receiptGrid).
-		WithLeftMargin(receiptMargin).
-		WithRightMargin(receiptMargin).
-		WithTopMargin(12).
-		WithBottomMargin(10).
-		WithCustomFonts(fonts).
-		WithDefaultFont(&mprops.Font{Family: receiptFont, Style: mfontstyle.Normal, Size: receiptValueSize}).
-		WithCompression(true).
-		WithTitle(title+" "+r.ReceiptID, true).
-		WithSubject(r.ConsentID, true).
-		WithAuthor(operatorName, true).
-		WithCreator("derbes", false).
-		WithCreationDate(r.EventTime).
-		Build()
-	m := maroto.New(cfg)
+	m, err := document.New(document.Spec{
+		Title:   title + " " + r.ReceiptID,
+		Subject: r.ConsentID,
+		Author:  operatorName,
+		Created: r.EventTime,
+		// Narrower margins than the house ones, for one page.
+		Margin:       receiptMargin,
+		TopMargin:    12,
+		BottomMargin: 10,
+		Footer:       document.Footer(p.T("footer"), r.ReceiptID),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("consent: receipt: %w", err)
+	}
+	p.m = m
 
-	p.rows = append(p.rows,
-		mtext.NewAutoRow(title, mprops.Text{Style: mfontstyle.Bold, Size: receiptTitleSize, Color: receiptHeadColor, Bottom: 1.5}),
-		mline.NewRow(2.5, mprops.Line{Color: receiptRule, Thickness: 0.3, OffsetPercent: 40, SizePercent: 100}),
-	)
+	tp := document.Heading(receiptTitleSize)
+	tp.Bottom = 1.5
+	p.add(mtext.NewAutoRow(title, tp), document.Rule(2.5, 0.3, 40))
 	p.kv("receipt_id", r.ReceiptID)
 	p.kv("consent_id", r.ConsentID)
-	p.kv("event", p.t("event."+r.Event))
+	p.kv("event", p.T("event."+r.Event))
 	p.kv("time", p.when(r.EventTime))
 
 	p.head("operator")
@@ -226,9 +165,9 @@ func (r *Receipt) PDF(lang string) ([]byte, error) {
 
 	p.head("terms")
 	if r.Until != nil {
-		p.kv("term", fmt.Sprintf(p.t("until"), p.until(*r.Until)))
+		p.kv("term", fmt.Sprintf(p.T("until"), p.until(*r.Until)))
 	} else {
-		p.kv("term", p.t("until_purposes"))
+		p.kv("term", p.T("until_purposes"))
 	}
 	p.kv("third_party", p.yesNo(r.ThirdPartyTransfer))
 	p.kv("cross_border", p.yesNo(r.CrossBorder))
@@ -239,7 +178,7 @@ func (r *Receipt) PDF(lang string) ([]byte, error) {
 	p.head("form")
 	kind := r.Form.Kind
 	if _, ok := receiptLabels["kind."+kind]; ok {
-		kind = p.t("kind." + kind)
+		kind = p.T("kind." + kind)
 	}
 	p.kv("form_kind", kind)
 	p.kvOpt("reference", r.Form.Reference)
@@ -260,22 +199,9 @@ func (r *Receipt) PDF(lang string) ([]byte, error) {
 		p.kvOpt("basis", w.Basis)
 	}
 
-	footer := []mcore.Row{
-		mline.NewRow(2, mprops.Line{Color: receiptRule, Thickness: 0.2, OffsetPercent: 40, SizePercent: 100}),
-		mrow.New().Add(
-			// 15 of 24 columns for the footer text, 9 for the receipt id (a
-			// UUID needs about 52 mm at this size).
-			mtext.NewCol(15, p.t("footer"), mprops.Text{Size: receiptFooterSize, Color: receiptGrey, VerticalPadding: receiptLinePad}),
-			mtext.NewCol(receiptGrid-15, r.ReceiptID, mprops.Text{Size: receiptFooterSize, Color: receiptGrey, Align: malign.Right}),
-		),
+	if err := p.Err(); err != nil {
+		return nil, err
 	}
-	if p.err != nil {
-		return nil, p.err
-	}
-	if err := m.RegisterFooter(footer...); err != nil {
-		return nil, fmt.Errorf("consent: receipt footer: %w", err)
-	}
-	m.AddRows(p.rows...)
 	doc, err := m.Generate()
 	if err != nil {
 		return nil, fmt.Errorf("consent: render receipt: %w", err)
@@ -283,59 +209,30 @@ func (r *Receipt) PDF(lang string) ([]byte, error) {
 	return doc.GetBytes(), nil
 }
 
-// receiptPrinter collects the rows of one receipt in one language.
+// receiptPrinter adds the rows of one receipt in one language to its
+// document.
 type receiptPrinter struct {
-	lang string
-	rows []mcore.Row
-	err  error
+	document.Wording
+	m mcore.Maroto
 }
 
-// t returns the fixed text key in the printer's language.
-func (p *receiptPrinter) t(key string) string {
-	s := ""
-	if l, ok := receiptLabels[key]; ok {
-		switch p.lang {
-		case "kk":
-			s = l.KK
-		case "ru":
-			s = l.RU
-		case "en":
-			s = l.EN
-		}
-	}
-	if s == "" && p.err == nil {
-		p.err = fmt.Errorf("consent: receipt label %q has no %s text", key, p.lang)
-	}
-	return s
-}
-
-func (p *receiptPrinter) labelProps() mprops.Text {
-	return mprops.Text{Size: receiptLabelSize, Color: receiptGrey, Top: 0.9, Bottom: 0.5, Right: 2, VerticalPadding: receiptLinePad}
-}
-
-func (p *receiptPrinter) valueProps(style mfontstyle.Type, size float64) mprops.Text {
-	return mprops.Text{Size: size, Style: style, Top: 0.7, Bottom: 0.5, VerticalPadding: receiptLinePad}
+func (p *receiptPrinter) add(rows ...mcore.Row) {
+	p.m.AddRows(rows...)
 }
 
 // head starts a section with a shaded heading.
 func (p *receiptPrinter) head(key string) {
-	p.rows = append(p.rows,
-		mrow.New(2),
-		mtext.NewAutoRow(p.t(key), mprops.Text{
-			Style: mfontstyle.Bold, Size: receiptHeadSize, Color: receiptHeadColor,
-			Top: 1, Bottom: 1, Left: 1.5,
-		}).WithStyle(&mprops.Cell{BackgroundColor: receiptHeadFill}),
-	)
+	p.add(document.Section(p.T(key), 2, 0)...)
 }
 
 // kv adds a label and its value; an empty value prints as a dash. A value
 // of several paragraphs takes one row per paragraph.
 func (p *receiptPrinter) kv(key, value string) {
-	p.pair(key, value, p.valueProps(mfontstyle.Normal, receiptValueSize))
+	p.pair(key, value, document.ValueProps(mfontstyle.Normal, document.ValueSize))
 }
 
 func (p *receiptPrinter) kvBold(key, value string) {
-	p.pair(key, value, p.valueProps(mfontstyle.Bold, receiptValueSize))
+	p.pair(key, value, document.ValueProps(mfontstyle.Bold, document.ValueSize))
 }
 
 // kvOpt adds the row only when value is not blank.
@@ -345,33 +242,20 @@ func (p *receiptPrinter) kvOpt(key, value string) {
 	}
 }
 
-// kvHash adds a hex digest, a little smaller so that 64 digits fit a mline.
+// kvHash adds a hex digest, a little smaller so that 64 digits fit a line.
 func (p *receiptPrinter) kvHash(key, value string) {
 	if strings.TrimSpace(value) != "" {
-		p.pair(key, value, p.valueProps(mfontstyle.Normal, receiptHashSize))
+		p.pair(key, value, document.ValueProps(mfontstyle.Normal, receiptHashSize))
 	}
 }
 
 func (p *receiptPrinter) pair(key, value string, vp mprops.Text) {
-	label := p.t(key)
-	paras := receiptParagraphs(value)
-	if len(paras) == 0 {
-		paras = []string{"—"}
-	}
-	for i, para := range paras {
-		if i > 0 {
-			label = ""
-		}
-		p.rows = append(p.rows, mrow.New().Add(
-			mtext.NewCol(receiptLabelCols, label, p.labelProps()),
-			mtext.NewCol(receiptGrid-receiptLabelCols, para, vp),
-		))
-	}
+	p.add(document.Pairs(receiptLabelCols, p.T(key), document.Lines(value, receiptLongWord, 0), vp)...)
 }
 
 // item adds one entry of a numbered list across the page.
 func (p *receiptPrinter) item(mark, value string) {
-	p.rows = append(p.rows, mrow.New().Add(p.marked(receiptGrid, mark, value)...))
+	p.add(mrow.New().Add(p.marked(document.Grid, mark, value)...))
 }
 
 // pairs lists items two to a row, each with a bullet.
@@ -381,84 +265,48 @@ func (p *receiptPrinter) pairs(items []ReceiptItem) {
 		return
 	}
 	for i := 0; i < len(items); i += 2 {
-		r := mrow.New().Add(p.marked(receiptGrid/2, "•", items[i].Title.In(p.lang))...)
+		r := mrow.New().Add(p.marked(document.Grid/2, "•", items[i].Title.In(p.Lang()))...)
 		if i+1 < len(items) {
-			r.Add(p.marked(receiptGrid/2, "•", items[i+1].Title.In(p.lang))...)
+			r.Add(p.marked(document.Grid/2, "•", items[i+1].Title.In(p.Lang()))...)
 		}
-		p.rows = append(p.rows, r)
+		p.add(r)
 	}
 }
 
 // marked returns the columns of a list entry size grid columns wide: its
 // mark (number or bullet), then its text, which wraps under itself.
 func (p *receiptPrinter) marked(size int, mark, value string) []mcore.Col {
-	vp := p.valueProps(mfontstyle.Normal, receiptValueSize)
+	vp := document.ValueProps(mfontstyle.Normal, document.ValueSize)
 	vp.Right = 2
-	return []mcore.Col{
-		mtext.NewCol(receiptMarkCols, mark, mprops.Text{Size: receiptValueSize, Top: 0.7, Bottom: 0.5, Left: 1.5}),
-		mtext.NewCol(size-receiptMarkCols, strings.Join(receiptParagraphs(value), " "), vp),
-	}
+	return document.Item(size, mark, strings.Join(document.Lines(value, receiptLongWord, 0), " "),
+		mprops.Text{Size: document.ValueSize, Top: 0.7, Bottom: 0.5, Left: 1.5}, vp)
 }
 
 func (p *receiptPrinter) yesNo(b bool) string {
 	if b {
-		return p.t("yes")
+		return p.T("yes")
 	}
-	return p.t("no")
+	return p.T("no")
 }
 
 // when prints an instant in Astana time with the zone named.
 func (p *receiptPrinter) when(t time.Time) string {
-	return t.In(receiptZone).Format(receiptDateTime) + " " + p.t("astana")
+	return document.DateTime(t) + " " + p.T("astana")
 }
 
 // until prints the end of a term: the date alone when it falls at
 // midnight in Astana, else date and time.
 func (p *receiptPrinter) until(t time.Time) string {
-	a := t.In(receiptZone)
-	if a.Hour() == 0 && a.Minute() == 0 && a.Second() == 0 {
-		return a.Format(receiptDate)
+	if document.Midnight(t) {
+		return document.Date(t)
 	}
 	return p.when(t)
 }
 
 func (p *receiptPrinter) policy(n ReceiptNotice) string {
-	v := fmt.Sprintf(p.t("policy_version"), n.PolicyVersion)
+	v := fmt.Sprintf(p.T("policy_version"), n.PolicyVersion)
 	if l := strings.TrimSpace(n.PolicyLabel); l != "" {
 		return l + " (" + v + ")"
 	}
 	return v
-}
-
-// receiptParagraphs splits s into its non-blank lines, each with its runs of
-// white space folded to one space and over-long words cut (see
-// receiptLongWord).
-func receiptParagraphs(s string) []string {
-	var out []string
-	for _, ln := range strings.Split(s, "\n") {
-		words := strings.Fields(ln)
-		if len(words) == 0 {
-			continue
-		}
-		for i, w := range words {
-			words[i] = receiptCutWord(w)
-		}
-		out = append(out, strings.Join(words, " "))
-	}
-	return out
-}
-
-func receiptCutWord(w string) string {
-	rs := []rune(w)
-	if len(rs) <= receiptLongWord {
-		return w
-	}
-	var b strings.Builder
-	for i := 0; i < len(rs); i += receiptLongWord {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(string(rs[i:min(i+receiptLongWord, len(rs))]))
-	}
-	return b.String()
 }

@@ -2,16 +2,13 @@ package consent_test
 
 import (
 	"bytes"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/derbes/derbes/consent"
+	"github.com/derbes/derbes/document/doctest"
 	"github.com/derbes/derbes/policy"
 )
 
@@ -184,18 +181,14 @@ func TestReceiptPDF(t *testing.T) {
 				t.Fatalf("PDF(%q) does not start with %%PDF: %q", tc.lang, pdf[:min(len(pdf), 16)])
 			}
 
-			path := filepath.Join(t.TempDir(), "receipt-"+tc.lang+".pdf")
-			if err := os.WriteFile(path, pdf, 0o600); err != nil {
-				t.Fatal(err)
-			}
-			got := pdfText(t, path)
+			got := doctest.Text(t, pdf)
 			for _, w := range tc.want {
 				if !strings.Contains(got, w) {
 					t.Errorf("the %s receipt lacks %q; pdftotext gave:\n%s", tc.lang, w, got)
 				}
 			}
-			if pages, ok := pdfPages(t, path); ok && pages != "1" {
-				t.Errorf("the %s receipt has %s pages, want 1", tc.lang, pages)
+			if pages := doctest.Pages(t, pdf); pages >= 0 && pages != 1 {
+				t.Errorf("the %s receipt has %d pages, want 1", tc.lang, pages)
 			}
 		})
 	}
@@ -222,21 +215,10 @@ func TestReceiptsRenderAtTheSameTimeGiveTheSamePages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	errs := make(chan error, n)
-	pdfs := make(chan []byte, n)
-	for range n {
-		go func() {
-			pdf, err := typicalReceipt().PDF("kk")
-			errs <- err
-			pdfs <- pdf
-		}()
-	}
-	for range n {
-		if err := <-errs; err != nil {
-			t.Fatal(err)
-		}
+	pdfs := doctest.Concurrently(t, n, func(int) ([]byte, error) { return typicalReceipt().PDF("kk") })
+	for _, got := range pdfs {
 		// The bytes differ only in the modification date gofpdf stamps.
-		if got := <-pdfs; len(got) != len(want) {
+		if len(got) != len(want) {
 			t.Errorf("a concurrent render gave %d bytes, a lone one %d", len(got), len(want))
 		}
 	}
@@ -260,45 +242,4 @@ func TestAReceiptForAnUnknownEventIsRefused(t *testing.T) {
 	if _, err := r.PDF("kk"); err == nil {
 		t.Error("PDF of a receipt with event \"renewed\" succeeded, want an error")
 	}
-}
-
-// pdfText returns the text of the PDF at path as `pdftotext -layout` reads
-// it. Without pdftotext the test is skipped, or fails under CI, which
-// installs it.
-func pdfText(t *testing.T, path string) string {
-	t.Helper()
-	bin, err := exec.LookPath("pdftotext")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("pdftotext is not on PATH: install poppler-utils (apt-get install -y poppler-utils); CI must run the receipt text checks")
-		}
-		t.Skip("pdftotext is not on PATH: install poppler-utils to check the receipt's text")
-	}
-	out, err := exec.CommandContext(t.Context(), bin, "-layout", "-enc", "UTF-8", path, "-").Output()
-	if err != nil {
-		t.Fatalf("pdftotext %s: %v", path, err)
-	}
-	return string(out)
-}
-
-var pdfinfoPages = regexp.MustCompile(`(?m)^Pages:\s+(\d+)\s*$`)
-
-// pdfPages returns the page count pdfinfo reports; ok is false without
-// pdfinfo.
-func pdfPages(t *testing.T, path string) (pages string, ok bool) {
-	t.Helper()
-	bin, err := exec.LookPath("pdfinfo")
-	if err != nil {
-		t.Log("pdfinfo is not on PATH: page count not checked")
-		return "", false
-	}
-	out, err := exec.CommandContext(t.Context(), bin, path).Output()
-	if err != nil {
-		t.Fatalf("pdfinfo %s: %v", path, err)
-	}
-	m := pdfinfoPages.FindSubmatch(out)
-	if m == nil {
-		t.Fatalf("pdfinfo %s gave no page count:\n%s", path, out)
-	}
-	return string(m[1]), true
 }

@@ -7,34 +7,17 @@ import (
 	"strings"
 	"time"
 
-	"github.com/johnfercher/maroto/v2"
-	mline "github.com/johnfercher/maroto/v2/pkg/components/line"
 	mrow "github.com/johnfercher/maroto/v2/pkg/components/row"
 	mtext "github.com/johnfercher/maroto/v2/pkg/components/text"
-	mconfig "github.com/johnfercher/maroto/v2/pkg/config"
 	malign "github.com/johnfercher/maroto/v2/pkg/consts/align"
 	mfontstyle "github.com/johnfercher/maroto/v2/pkg/consts/fontstyle"
-	mpagesize "github.com/johnfercher/maroto/v2/pkg/consts/pagesize"
 	mcore "github.com/johnfercher/maroto/v2/pkg/core"
 	mprops "github.com/johnfercher/maroto/v2/pkg/props"
-	mrepository "github.com/johnfercher/maroto/v2/pkg/repository"
 
-	"github.com/derbes/derbes/consent"
-	"github.com/derbes/derbes/policy"
+	"github.com/derbes/derbes/document"
 )
 
-// The letter is set in DejaVu Sans, as the consent receipt is (it covers the
-// Kazakh letters ә ғ қ ң ө ұ ү һ і); the font bytes come from the consent
-// package so that the binary carries one copy of them.
-const letterFont = "dejavu-sans"
-
-// letterZone is the time zone letters are dated in: Astana time, UTC+5 in
-// the whole of Kazakhstan since 1 March 2024, as a fixed offset that does
-// not depend on the machine's tzdata.
-var letterZone = time.FixedZone("Asia/Almaty", 5*60*60)
-
 const (
-	letterDate = "02.01.2006"
 	// letterLongWord is the longest run of characters without a space that
 	// fits the value column, even in wide letters (ж, ш, ф, W); longer words (URLs, tokens) are cut so that
 	// maroto, which only breaks lines at spaces, cannot run them off the
@@ -53,7 +36,7 @@ const (
 // letterLabels holds every fixed text of the letter in Kazakh, Russian and
 // English. A key missing here, or a language missing from an entry, makes
 // PDF fail rather than print a wrong or empty text.
-var letterLabels = map[string]policy.Text{
+var letterLabels = document.Words{
 	// Subject lines: an answer, and a reasoned refusal, per kind.
 	"subject.answer." + Information: {
 		KK: "Дербес деректеріңіз туралы ақпарат беру туралы өтінішіңізге жауап",
@@ -247,35 +230,11 @@ var letterLabels = map[string]policy.Text{
 	"page": {KK: "бет {current} / {total}", RU: "стр. {current} из {total}", EN: "page {current} of {total}"},
 }
 
-// letterLangs are the languages a letter can be printed in.
-var letterLangs = map[string]bool{"kk": true, "ru": true, "en": true}
-
 // Layout, in millimetres and points, on A4 (210 × 297 mm).
 const (
-	letterMargin      = 16.0
-	letterNameSize    = 12.5
-	letterHeadSize    = 8.0
 	letterSubjectSize = 12.0
-	letterSectionSize = 9.5
 	letterRecordSize  = 9.0
-	letterLabelSize   = 8.0
-	letterValueSize   = 8.5
-	letterBodySize    = 9.0
-	letterFooterSize  = 7.0
-	letterGrid        = 24
-	letterLabelCols   = 7 // of letterGrid
-	letterMarkCols    = 1
-	letterLinePad     = 0.5 // between the lines of a wrapped text
-	// letterKeep is the room a heading needs below it, with the rows that
-	// follow it, not to be left alone at the foot of a page.
-	letterKeep = 30.0
-)
-
-var (
-	letterGrey      = &mprops.Color{Red: 90, Green: 90, Blue: 90}
-	letterRule      = &mprops.Color{Red: 160, Green: 160, Blue: 160}
-	letterHeadFill  = &mprops.Color{Red: 232, Green: 236, Blue: 241}
-	letterHeadColor = &mprops.Color{Red: 20, Green: 40, Blue: 70}
+	letterLabelCols   = 7 // of document.Grid
 )
 
 // PDF renders the letter as an A4 PDF, of as many pages as it needs, in
@@ -292,7 +251,7 @@ func (l *Letter) PDF(lang string) ([]byte, error) {
 	if l == nil {
 		return nil, errors.New("request: PDF of a nil letter")
 	}
-	if !letterLangs[lang] {
+	if !document.Lang(lang) {
 		return nil, fmt.Errorf("request: letter language %q not supported (kk, ru or en)", lang)
 	}
 	if !slices.Contains(Kinds, l.Kind) {
@@ -316,73 +275,43 @@ func (l *Letter) PDF(lang string) ([]byte, error) {
 		return nil, errors.New("request: letter has no answer time")
 	}
 
-	p := &letterPrinter{lang: lang}
-	subject := p.t("subject.answer." + l.Kind)
+	p := &letterPrinter{Wording: document.NewWording(letterLabels, lang, "request: letter")}
+	subject := p.T("subject.answer." + l.Kind)
 	if l.Outcome == Refused {
-		subject = p.t("subject.refusal." + l.Kind)
+		subject = p.T("subject.refusal." + l.Kind)
 	}
 	operatorName := l.Operator.Name.In(lang)
-
-	// Each render gets its own copy of the fonts: gofpdf writes into the
-	// bytes it is given, which would race between concurrent renders.
-	regular, bold := consent.Fonts()
-	fonts, err := mrepository.New().
-		AddUTF8FontFromBytes(letterFont, mfontstyle.Normal, regular).
-		AddUTF8FontFromBytes(letterFont, mfontstyle.Bold, bold).
-		Load()
-	if err != nil {
-		return nil, fmt.Errorf("request: letter fonts: %w", err)
-	}
-	cfg := mconfig.NewBuilder().
-		WithPageSize(mpagesize.A4).
-		WithMaxGridSize(letterGrid).
-		WithLeftMargin(letterMargin).
-		WithRightMargin(letterMargin).
-		WithTopMargin(14).
-		WithBottomMargin(12).
-		WithCustomFonts(fonts).
-		WithDefaultFont(&mprops.Font{Family: letterFont, Style: mfontstyle.Normal, Size: letterValueSize}).
+	m, err := document.New(document.Spec{
+		Title:   subject,
+		Subject: l.RequestID,
+		Author:  operatorName,
+		Created: l.Answered,
 		// The page number, under the footer in the bottom margin, carries
 		// the request id, so that a loose page can be traced.
-		WithPageNumber(mprops.PageNumber{
-			Pattern: fmt.Sprintf(p.t("ref"), letterText(l.RequestID)) + " · " + p.t("page"), Place: mprops.RightBottom,
-			Family: letterFont, Style: mfontstyle.Normal, Size: letterFooterSize, Color: letterGrey,
-		}).
-		WithCompression(true).
-		WithTitle(subject, true).
-		WithSubject(l.RequestID, true).
-		WithAuthor(operatorName, true).
-		WithCreator("derbes", false).
-		WithCreationDate(l.Answered).
-		Build()
-	p.m = maroto.New(cfg)
-	// The footer is registered first: maroto leaves room for it on each
-	// page as the rows are added.
-	footer := []mcore.Row{
-		mline.NewRow(2, mprops.Line{Color: letterRule, Thickness: 0.2, OffsetPercent: 40, SizePercent: 100}),
-		mtext.NewAutoRow(p.t("footer"), mprops.Text{Size: letterFooterSize, Color: letterGrey, VerticalPadding: letterLinePad}),
+		PageNumber: fmt.Sprintf(p.T("ref"), letterText(l.RequestID)) + " · " + p.T("page"),
+		Footer:     document.Footer(p.T("footer"), ""),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("request: letter: %w", err)
 	}
-	if err := p.m.RegisterFooter(footer...); err != nil {
-		return nil, fmt.Errorf("request: letter footer: %w", err)
-	}
+	p.m = m
 
 	p.letterhead(l, operatorName)
-	p.add(
-		mrow.New(5),
-		mtext.NewAutoRow(subject, mprops.Text{Style: mfontstyle.Bold, Size: letterSubjectSize, Color: letterHeadColor, Bottom: 1, VerticalPadding: 0.8}),
-	)
+	sp := document.Heading(letterSubjectSize)
+	sp.Bottom, sp.VerticalPadding = 1, 0.8
+	p.add(mrow.New(5), mtext.NewAutoRow(subject, sp))
 
 	p.head("request")
 	p.kv("received", p.date(l.Received))
 	if !l.Due.IsZero() {
-		p.kv("due", fmt.Sprintf(p.t("due_value"), p.date(l.Due), p.t("article."+l.Kind)))
+		p.kv("due", fmt.Sprintf(p.T("due_value"), p.date(l.Due), p.T("article."+l.Kind)))
 	}
 	answered := p.date(l.Answered)
 	if !l.Due.IsZero() && !l.Answered.After(l.Due) {
-		answered = fmt.Sprintf(p.t("in_term"), answered)
+		answered = fmt.Sprintf(p.T("in_term"), answered)
 	}
 	p.kv("answered", answered)
-	p.kvBold("outcome", p.t("outcome."+l.Outcome))
+	p.kvBold("outcome", p.T("outcome."+l.Outcome))
 
 	if l.Reason != "" || strings.TrimSpace(l.Explanation) != "" {
 		if l.Outcome == Refused || l.Reason != "" {
@@ -399,7 +328,7 @@ func (l *Letter) PDF(lang string) ([]byte, error) {
 			p.held(i+1, h)
 		}
 		if len(l.Held) == 0 {
-			p.para(p.t("held_none"), mfontstyle.Normal)
+			p.para(p.T("held_none"), mfontstyle.Normal)
 		}
 		if len(l.Transfers) > 0 {
 			p.head("transfers")
@@ -415,8 +344,8 @@ func (l *Letter) PDF(lang string) ([]byte, error) {
 
 	p.closing(l)
 
-	if p.err != nil {
-		return nil, p.err
+	if err := p.Err(); err != nil {
+		return nil, err
 	}
 	doc, err := p.m.Generate()
 	if err != nil {
@@ -428,153 +357,72 @@ func (l *Letter) PDF(lang string) ([]byte, error) {
 // letterPrinter adds the rows of one letter in one language to its
 // document as it goes, so that it can ask how much room is left on a page.
 type letterPrinter struct {
-	lang string
-	m    mcore.Maroto
-	err  error
-}
-
-// t returns the fixed text key in the printer's language.
-func (p *letterPrinter) t(key string) string {
-	s := ""
-	if l, ok := letterLabels[key]; ok {
-		switch p.lang {
-		case "kk":
-			s = l.KK
-		case "ru":
-			s = l.RU
-		case "en":
-			s = l.EN
-		}
-	}
-	if s == "" && p.err == nil {
-		p.err = fmt.Errorf("request: letter text %q has no %s wording", key, p.lang)
-	}
-	return s
+	document.Wording
+	m mcore.Maroto
 }
 
 func (p *letterPrinter) add(rows ...mcore.Row) {
 	p.m.AddRows(rows...)
 }
 
-// keep starts a new page unless h millimetres are left on this one, so that
-// a heading is not left alone at the foot of a page.
-func (p *letterPrinter) keep(h float64) {
-	if p.m.FitlnCurrentPage(h) {
-		return
-	}
-	// Fill what is left of the page (found by halving) with space: the
-	// next row then opens a new page.
-	lo, hi := 0.0, h
-	for range 24 {
-		mid := (lo + hi) / 2
-		if p.m.FitlnCurrentPage(mid) {
-			lo = mid
-		} else {
-			hi = mid
-		}
-	}
-	if lo > 0.01 {
-		p.add(mrow.New(lo))
-	}
-}
-
 // letterhead prints the operator's name and requisites, a rule, the date
 // and the request number on one line, then the addressee.
 func (p *letterPrinter) letterhead(l *Letter, operatorName string) {
-	small := mprops.Text{Size: letterHeadSize, Color: letterGrey, VerticalPadding: letterLinePad, Bottom: 0.4}
-	p.add(mtext.NewAutoRow(letterLine(operatorName),
-		mprops.Text{Style: mfontstyle.Bold, Size: letterNameSize, Color: letterHeadColor, Bottom: 1, VerticalPadding: letterLinePad}))
-	line := p.t("bin") + " " + letterLine(l.Operator.BIN)
+	line := p.T("bin") + " " + letterLine(l.Operator.BIN)
 	if a := letterLine(l.Operator.Address); a != "" {
 		line += " · " + a
 	}
-	p.add(mtext.NewAutoRow(line, small))
+	contact := ""
 	if c := letterLine(l.Operator.Contact); c != "" {
-		p.add(mtext.NewAutoRow(p.t("contact")+": "+c, small))
+		contact = p.T("contact") + ": " + c
 	}
-	p.add(
-		mline.NewRow(4, mprops.Line{Color: letterRule, Thickness: 0.4, OffsetPercent: 50, SizePercent: 100}),
-	)
+	p.add(document.Letterhead(letterLine(operatorName), line, contact)...)
 
-	body := mprops.Text{Size: letterBodySize, Top: 0.6, Bottom: 0.4, VerticalPadding: letterLinePad}
+	body := mprops.Text{Size: document.BodySize, Top: 0.6, Bottom: 0.4, VerticalPadding: document.LinePad}
 	ref := body
 	ref.Align = malign.Right
 	p.add(mrow.New().Add(
-		mtext.NewCol(letterGrid/2, p.t("date")+": "+p.date(l.Answered), body),
-		mtext.NewCol(letterGrid/2, fmt.Sprintf(p.t("ref"), letterLine(l.RequestID)), ref),
+		mtext.NewCol(document.Grid/2, p.T("date")+": "+p.date(l.Answered), body),
+		mtext.NewCol(document.Grid/2, fmt.Sprintf(p.T("ref"), letterLine(l.RequestID)), ref),
 	))
 	to := body
 	to.Style = mfontstyle.Bold
 	to.Top = 2
-	p.add(mtext.NewAutoRow(p.t("to")+": "+letterLine(l.Addressee), to))
+	p.add(mtext.NewAutoRow(p.T("to")+": "+letterLine(l.Addressee), to))
 	if r := letterLine(l.Representative); r != "" {
-		p.add(mtext.NewAutoRow(fmt.Sprintf(p.t("representative"), r), body))
+		p.add(mtext.NewAutoRow(fmt.Sprintf(p.T("representative"), r), body))
 	}
 }
 
 // head starts a section with a shaded heading.
 func (p *letterPrinter) head(key string) {
-	p.keep(letterKeep)
-	p.add(
-		mrow.New(3),
-		mtext.NewAutoRow(p.t(key), mprops.Text{
-			Style: mfontstyle.Bold, Size: letterSectionSize, Color: letterHeadColor,
-			Top: 1, Bottom: 1, Left: 1.5, Right: 1.5, VerticalPadding: letterLinePad,
-		}).WithStyle(&mprops.Cell{BackgroundColor: letterHeadFill}),
-		mrow.New(1),
-	)
-}
-
-func (p *letterPrinter) labelProps() mprops.Text {
-	return mprops.Text{Size: letterLabelSize, Color: letterGrey, Top: 0.9, Bottom: 0.5, Right: 2, VerticalPadding: letterLinePad}
-}
-
-func (p *letterPrinter) valueProps(style mfontstyle.Type) mprops.Text {
-	return mprops.Text{Size: letterValueSize, Style: style, Top: 0.7, Bottom: 0.5, VerticalPadding: letterLinePad}
+	document.Keep(p.m, document.HeadRoom)
+	p.add(document.Section(p.T(key), 3, 1)...)
 }
 
 // kv adds a label and its value; an empty value prints as a dash. A value
 // of several paragraphs, or a long one, takes several rows.
 func (p *letterPrinter) kv(key, value string) {
-	p.pair(p.t(key), value, p.valueProps(mfontstyle.Normal))
+	p.pair(p.T(key), value, document.ValueProps(mfontstyle.Normal, document.ValueSize))
 }
 
 func (p *letterPrinter) kvBold(key, value string) {
-	p.pair(p.t(key), value, p.valueProps(mfontstyle.Bold))
+	p.pair(p.T(key), value, document.ValueProps(mfontstyle.Bold, document.ValueSize))
 }
 
 func (p *letterPrinter) pair(label, value string, vp mprops.Text) {
-	chunks := letterChunks(value)
-	if len(chunks) == 0 {
-		chunks = []string{"—"}
-	}
-	for i, c := range chunks {
-		if i > 0 {
-			label = ""
-		}
-		p.add(mrow.New().Add(
-			mtext.NewCol(letterLabelCols, label, p.labelProps()),
-			mtext.NewCol(letterGrid-letterLabelCols, c, vp),
-		))
-	}
+	p.add(document.Pairs(letterLabelCols, label, letterChunks(value), vp)...)
 }
 
 // list adds a label beside a bulleted list, one entry a row.
 func (p *letterPrinter) list(label string, entries []string) {
-	for i, e := range entries {
-		if i > 0 {
-			label = ""
-		}
+	mp := mprops.Text{Size: document.ValueSize, Top: 0.7, Bottom: 0.5, Align: malign.Right, Right: 1.5}
+	vp := document.ValueProps(mfontstyle.Normal, document.ValueSize)
+	for _, e := range entries {
 		for j, c := range letterChunks(e) {
-			mark := "•"
-			if j > 0 {
-				mark = ""
-			}
-			p.add(mrow.New().Add(
-				mtext.NewCol(letterLabelCols, label, p.labelProps()),
-				mtext.NewCol(letterMarkCols, mark, mprops.Text{Size: letterValueSize, Top: 0.7, Bottom: 0.5, Align: malign.Right, Right: 1.5}),
-				mtext.NewCol(letterGrid-letterLabelCols-letterMarkCols, c, p.valueProps(mfontstyle.Normal)),
-			))
+			p.add(mrow.New().
+				Add(mtext.NewCol(letterLabelCols, label, document.LabelProps())).
+				Add(document.Item(document.Grid-letterLabelCols, letterMark(j), c, mp, vp)...))
 			label = ""
 		}
 	}
@@ -582,18 +430,22 @@ func (p *letterPrinter) list(label string, entries []string) {
 
 // bullets adds a bulleted list across the page, one entry a row.
 func (p *letterPrinter) bullets(entries []string) {
+	mp := mprops.Text{Size: document.BodySize, Top: 0.5, Bottom: 0.5, Align: malign.Right, Right: 1.5}
+	tp := mprops.Text{Size: document.BodySize, Top: 0.5, Bottom: 0.5, VerticalPadding: document.LinePad}
 	for _, e := range entries {
 		for j, c := range letterChunks(e) {
-			mark := "•"
-			if j > 0 {
-				mark = ""
-			}
-			p.add(mrow.New().Add(
-				mtext.NewCol(letterMarkCols, mark, mprops.Text{Size: letterBodySize, Top: 0.5, Bottom: 0.5, Align: malign.Right, Right: 1.5}),
-				mtext.NewCol(letterGrid-letterMarkCols, c, mprops.Text{Size: letterBodySize, Top: 0.5, Bottom: 0.5, VerticalPadding: letterLinePad}),
-			))
+			p.add(mrow.New().Add(document.Item(document.Grid, letterMark(j), c, mp, tp)...))
 		}
 	}
+}
+
+// letterMark is the mark beside the jth row of a list entry: a bullet
+// beside the first.
+func letterMark(j int) string {
+	if j > 0 {
+		return ""
+	}
+	return "•"
 }
 
 // para adds a paragraph (or several, one per line of s) across the page.
@@ -603,9 +455,7 @@ func (p *letterPrinter) para(s string, style mfontstyle.Type) {
 		chunks = []string{"—"}
 	}
 	for _, c := range chunks {
-		p.add(mtext.NewAutoRow(c, mprops.Text{
-			Size: letterBodySize, Style: style, Top: 0.8, Bottom: 0.8, Left: 1.5, VerticalPadding: letterLinePad,
-		}))
+		p.add(mtext.NewAutoRow(c, document.BodyProps(style)))
 	}
 }
 
@@ -613,54 +463,58 @@ func (p *letterPrinter) para(s string, style mfontstyle.Type) {
 func (p *letterPrinter) reason(l *Letter) {
 	switch {
 	case l.Reason == RefusedIdentity && len(l.Missing) > 0:
-		p.para(p.t("reason."+RefusedIdentity), mfontstyle.Normal)
+		p.para(p.T("reason."+RefusedIdentity), mfontstyle.Normal)
 		entries := make([]string, len(l.Missing))
 		for i, m := range l.Missing {
-			entries[i] = p.t("requisite." + m)
+			entries[i] = p.T("requisite." + m)
 		}
 		p.bullets(entries)
-		p.para(p.t("reason."+RefusedIdentity+".resend"), mfontstyle.Normal)
+		p.para(p.T("reason."+RefusedIdentity+".resend"), mfontstyle.Normal)
 	case l.Reason == RefusedIdentity:
-		p.para(p.t("reason."+RefusedIdentity+".none")+" "+p.t("reason."+RefusedIdentity+".resend"), mfontstyle.Normal)
+		p.para(p.T("reason."+RefusedIdentity+".none")+" "+p.T("reason."+RefusedIdentity+".resend"), mfontstyle.Normal)
 	case l.Reason != "":
-		p.para(p.t("reason."+l.Reason), mfontstyle.Normal)
+		p.para(p.T("reason."+l.Reason), mfontstyle.Normal)
 	}
 	if strings.TrimSpace(l.Explanation) != "" {
 		p.para(l.Explanation, mfontstyle.Normal)
 	}
 }
 
-// held prints one record of an information answer: its purpose as a
-// heading, then what, why, from where, since when, to whom and how long.
-func (p *letterPrinter) held(n int, h HeldRecord) {
-	p.keep(letterKeep)
-	p.add(
-		mrow.New(1.5),
-		mline.NewRow(1.5, mprops.Line{Color: letterRule, Thickness: 0.2, OffsetPercent: 0, SizePercent: 100}),
-	)
-	for i, c := range letterChunks(fmt.Sprintf("%d. %s", n, h.Purpose.Title.In(p.lang))) {
+// record starts one entry of an information answer, kept with the rows
+// that follow it: a thin rule, then its title in bold, its later rows
+// indented.
+func (p *letterPrinter) record(title string) {
+	document.Keep(p.m, document.HeadRoom)
+	p.add(mrow.New(1.5), document.Rule(1.5, 0.2, 0))
+	tp := document.Heading(letterRecordSize)
+	tp.Top, tp.Bottom = 0.4, 1
+	for i, c := range letterChunks(title) {
 		if i > 0 {
 			c = "    " + c
 		}
-		p.add(mtext.NewAutoRow(c, mprops.Text{
-			Style: mfontstyle.Bold, Size: letterRecordSize, Color: letterHeadColor, Top: 0.4, Bottom: 1, VerticalPadding: letterLinePad,
-		}))
+		p.add(mtext.NewAutoRow(c, tp))
 	}
+}
+
+// held prints one record of an information answer: its purpose as a
+// heading, then what, why, from where, since when, to whom and how long.
+func (p *letterPrinter) held(n int, h HeldRecord) {
+	p.record(fmt.Sprintf("%d. %s", n, h.Purpose.Title.In(p.Lang())))
 	if strings.TrimSpace(h.Record) != "" {
 		p.kv("record", h.Record)
 	}
-	p.kv("ground", h.Ground.Title.In(p.lang))
-	p.kv("channel", h.Channel.Title.In(p.lang))
+	p.kv("ground", h.Ground.Title.In(p.Lang()))
+	p.kv("channel", h.Channel.Title.In(p.Lang()))
 	p.kv("collected", p.date(h.Collected))
 	state := h.State
 	if _, ok := letterLabels["state."+state]; ok {
-		state = p.t("state." + state)
+		state = p.T("state." + state)
 	}
 	p.kv("state", state)
 
 	data := make([]string, len(h.Data))
 	for i, f := range h.Data {
-		data[i] = f.Title.In(p.lang)
+		data[i] = f.Title.In(p.Lang())
 		if v := letterValue(f.Value); v != "" {
 			data[i] += ": " + v
 		}
@@ -668,16 +522,16 @@ func (p *letterPrinter) held(n int, h HeldRecord) {
 	if len(data) == 0 {
 		data = []string{"—"}
 	}
-	p.list(p.t("data"), data)
+	p.list(p.T("data"), data)
 
 	if len(h.Recipients) == 0 {
-		p.kv("recipients", p.t("no_recipients"))
+		p.kv("recipients", p.T("no_recipients"))
 	} else {
 		rs := make([]string, len(h.Recipients))
 		for i, r := range h.Recipients {
-			rs[i] = r.Title.In(p.lang)
+			rs[i] = r.Title.In(p.Lang())
 		}
-		p.list(p.t("recipients"), rs)
+		p.list(p.T("recipients"), rs)
 	}
 	p.kv("retention", h.Retention)
 }
@@ -685,30 +539,17 @@ func (p *letterPrinter) held(n int, h HeldRecord) {
 // transfer prints one disclosure from the transfers register: when and to
 // whom as a heading, then for what, on which ground, what and where.
 func (p *letterPrinter) transfer(n int, x HeldTransfer) {
-	p.keep(letterKeep)
-	p.add(
-		mrow.New(1.5),
-		mline.NewRow(1.5, mprops.Line{Color: letterRule, Thickness: 0.2, OffsetPercent: 0, SizePercent: 100}),
-	)
-	title := fmt.Sprintf("%d. ", n) + fmt.Sprintf(p.t("transfer"), p.date(x.At), x.Recipient.Title.In(p.lang))
-	for i, c := range letterChunks(title) {
-		if i > 0 {
-			c = "    " + c
-		}
-		p.add(mtext.NewAutoRow(c, mprops.Text{
-			Style: mfontstyle.Bold, Size: letterRecordSize, Color: letterHeadColor, Top: 0.4, Bottom: 1, VerticalPadding: letterLinePad,
-		}))
-	}
-	p.kv("purpose", x.Purpose.Title.In(p.lang))
-	p.kv("ground", x.Ground.Title.In(p.lang))
+	p.record(fmt.Sprintf("%d. ", n) + fmt.Sprintf(p.T("transfer"), p.date(x.At), x.Recipient.Title.In(p.Lang())))
+	p.kv("purpose", x.Purpose.Title.In(p.Lang()))
+	p.kv("ground", x.Ground.Title.In(p.Lang()))
 	data := make([]string, len(x.Fields))
 	for i, f := range x.Fields {
-		data[i] = f.Title.In(p.lang)
+		data[i] = f.Title.In(p.Lang())
 	}
 	if len(data) == 0 {
 		data = []string{"—"}
 	}
-	p.list(p.t("data_given"), data)
+	p.list(p.T("data_given"), data)
 	p.kv("country", x.Country)
 }
 
@@ -723,11 +564,8 @@ func (p *letterPrinter) closing(l *Letter) {
 	if len(who) == 0 {
 		return
 	}
-	p.add(
-		mrow.New(5),
-		mline.NewRow(2, mprops.Line{Color: letterRule, Thickness: 0.2, OffsetPercent: 0, SizePercent: 100}),
-	)
-	p.para(fmt.Sprintf(p.t("responsible"), strings.Join(who, ", ")), mfontstyle.Normal)
+	p.add(mrow.New(5), document.Rule(2, 0.2, 0))
+	p.para(fmt.Sprintf(p.T("responsible"), strings.Join(who, ", ")), mfontstyle.Normal)
 }
 
 // date prints the day an instant falls on in Astana; the zero time prints
@@ -736,7 +574,7 @@ func (p *letterPrinter) date(t time.Time) string {
 	if t.IsZero() {
 		return "—"
 	}
-	return t.In(letterZone).Format(letterDate)
+	return document.Date(t)
 }
 
 // letterText folds a free text to one line: runs of white space, line
@@ -749,66 +587,18 @@ func letterText(s string) string {
 // cuts it to letterMaxValue characters, for the rows that print a name or
 // a requisite whole.
 func letterLine(s string) string {
-	return letterCut(strings.Join(letterChunks(s), " "))
+	return document.Cut(strings.Join(letterChunks(s), " "), letterMaxValue)
 }
 
 // letterValue prepares a held value for print: folded to one line and cut
 // to letterMaxValue characters.
 func letterValue(s string) string {
-	return letterCut(letterText(s))
-}
-
-// letterCut cuts s to letterMaxValue characters, ending in "…" when cut.
-func letterCut(s string) string {
-	rs := []rune(s)
-	if len(rs) <= letterMaxValue {
-		return s
-	}
-	return strings.TrimRight(string(rs[:letterMaxValue-1]), " ") + "…"
+	return document.Cut(letterText(s), letterMaxValue)
 }
 
 // letterChunks splits s into the texts of its rows: one or more per
-// non-blank line, each with its runs of white space folded to one space,
-// its over-long words cut (see letterLongWord) and at most letterChunk
-// characters long, broken between words.
+// non-blank line, its over-long words cut (see letterLongWord), each at
+// most letterChunk characters long.
 func letterChunks(s string) []string {
-	var out []string
-	for _, ln := range strings.Split(s, "\n") {
-		var b strings.Builder
-		n := 0
-		for _, w := range strings.Fields(ln) {
-			for _, piece := range letterCutWord(w) {
-				k := len([]rune(piece))
-				if n > 0 && n+1+k > letterChunk {
-					out = append(out, b.String())
-					b.Reset()
-					n = 0
-				}
-				if n > 0 {
-					b.WriteByte(' ')
-					n++
-				}
-				b.WriteString(piece)
-				n += k
-			}
-		}
-		if n > 0 {
-			out = append(out, b.String())
-		}
-	}
-	return out
-}
-
-// letterCutWord cuts a word longer than letterLongWord characters into
-// pieces of that length.
-func letterCutWord(w string) []string {
-	rs := []rune(w)
-	if len(rs) <= letterLongWord {
-		return []string{w}
-	}
-	var out []string
-	for i := 0; i < len(rs); i += letterLongWord {
-		out = append(out, string(rs[i:min(i+letterLongWord, len(rs))]))
-	}
-	return out
+	return document.Lines(s, letterLongWord, letterChunk)
 }

@@ -3,15 +3,13 @@ package request_test
 import (
 	"bytes"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/derbes/derbes/document/doctest"
 	"github.com/derbes/derbes/policy"
 	"github.com/derbes/derbes/request"
 )
@@ -374,21 +372,10 @@ func TestLettersRenderedAtTheSameTimeGiveTheSamePages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	errs := make(chan error, n)
-	pdfs := make(chan []byte, n)
-	for range n {
-		go func() {
-			pdf, err := informationLetter().PDF("kk")
-			errs <- err
-			pdfs <- pdf
-		}()
-	}
-	for range n {
-		if err := <-errs; err != nil {
-			t.Fatal(err)
-		}
+	pdfs := doctest.Concurrently(t, n, func(int) ([]byte, error) { return informationLetter().PDF("kk") })
+	for _, got := range pdfs {
 		// The bytes differ only in the modification date gofpdf stamps.
-		if got := <-pdfs; len(got) != len(want) {
+		if len(got) != len(want) {
 			t.Errorf("a concurrent render gave %d bytes, a lone one %d", len(got), len(want))
 		}
 	}
@@ -441,53 +428,5 @@ func renderLetter(t *testing.T, l *request.Letter, lang string) (string, int) {
 	if !bytes.HasPrefix(pdf, []byte("%PDF")) {
 		t.Fatalf("PDF(%q) does not start with %%PDF: %q", lang, pdf[:min(len(pdf), 16)])
 	}
-	path := filepath.Join(t.TempDir(), "letter-"+lang+".pdf")
-	if err := os.WriteFile(path, pdf, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return strings.Join(strings.Fields(pdfText(t, path)), " "), pdfPages(t, path)
-}
-
-// pdfText returns the text of the PDF at path as `pdftotext -layout` reads
-// it. Without pdftotext the test is skipped, or fails under CI, which
-// installs it.
-func pdfText(t *testing.T, path string) string {
-	t.Helper()
-	bin, err := exec.LookPath("pdftotext")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("pdftotext is not on PATH: install poppler-utils (apt-get install -y poppler-utils); CI must run the letter text checks")
-		}
-		t.Skip("pdftotext is not on PATH: install poppler-utils to check the letter's text")
-	}
-	out, err := exec.CommandContext(t.Context(), bin, "-layout", "-enc", "UTF-8", path, "-").Output()
-	if err != nil {
-		t.Fatalf("pdftotext %s: %v", path, err)
-	}
-	return string(out)
-}
-
-var pdfinfoPages = regexp.MustCompile(`(?m)^Pages:\s+(\d+)\s*$`)
-
-// pdfPages returns the page count pdfinfo reports, or -1 without pdfinfo.
-func pdfPages(t *testing.T, path string) int {
-	t.Helper()
-	bin, err := exec.LookPath("pdfinfo")
-	if err != nil {
-		t.Log("pdfinfo is not on PATH: page count not checked")
-		return -1
-	}
-	out, err := exec.CommandContext(t.Context(), bin, path).Output()
-	if err != nil {
-		t.Fatalf("pdfinfo %s: %v", path, err)
-	}
-	m := pdfinfoPages.FindSubmatch(out)
-	if m == nil {
-		t.Fatalf("pdfinfo %s gave no page count:\n%s", path, out)
-	}
-	n, err := strconv.Atoi(string(m[1]))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return strings.Join(strings.Fields(doctest.Text(t, pdf)), " "), doctest.Pages(t, pdf)
 }

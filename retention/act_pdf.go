@@ -13,21 +13,17 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/johnfercher/maroto/v2"
 	mcol "github.com/johnfercher/maroto/v2/pkg/components/col"
 	mline "github.com/johnfercher/maroto/v2/pkg/components/line"
 	mrow "github.com/johnfercher/maroto/v2/pkg/components/row"
 	mtext "github.com/johnfercher/maroto/v2/pkg/components/text"
-	mconfig "github.com/johnfercher/maroto/v2/pkg/config"
 	malign "github.com/johnfercher/maroto/v2/pkg/consts/align"
 	mborder "github.com/johnfercher/maroto/v2/pkg/consts/border"
 	mfontstyle "github.com/johnfercher/maroto/v2/pkg/consts/fontstyle"
-	mpagesize "github.com/johnfercher/maroto/v2/pkg/consts/pagesize"
 	mcore "github.com/johnfercher/maroto/v2/pkg/core"
 	mprops "github.com/johnfercher/maroto/v2/pkg/props"
-	mrepository "github.com/johnfercher/maroto/v2/pkg/repository"
 
-	"github.com/derbes/derbes/consent"
+	"github.com/derbes/derbes/document"
 	"github.com/derbes/derbes/policy"
 )
 
@@ -50,18 +46,6 @@ type ActContext struct {
 	Summary []byte
 }
 
-// The act is set in DejaVu Sans, as the receipts and letters are (it covers
-// the Kazakh letters ә ғ қ ң ө ұ ү һ і); the font bytes come from the
-// consent package.
-const actPDFFont = "dejavu-sans"
-
-// actPDFZone is the time zone acts are printed in: Astana time, UTC+5 in
-// the whole of Kazakhstan since 1 March 2024, as a fixed offset that does
-// not depend on the machine's tzdata.
-var actPDFZone = time.FixedZone("Asia/Almaty", 5*60*60)
-
-const actPDFTime = "02.01.2006 15:04"
-
 // Kinds of act and actions the act words; others are printed as recorded.
 const (
 	actKindSweep      = "retention-sweep"
@@ -79,7 +63,7 @@ const (
 // actPDFLabels holds every fixed text of the act in Kazakh, Russian and
 // English. A key missing here, or a language missing from an entry, makes
 // PDF fail rather than print a wrong or empty text.
-var actPDFLabels = map[string]policy.Text{
+var actPDFLabels = document.Words{
 	"title": {KK: "Дербес деректерді жою актісі", RU: "Акт об уничтожении персональных данных", EN: "Act of destruction of personal data"},
 	"no":    {KK: "№ %s", RU: "№ %s", EN: "No. %s"},
 	"bin":   {KK: "БСН", RU: "БИН", EN: "BIN"},
@@ -174,48 +158,25 @@ const (
 	actCheckMismatch = "mismatch"
 )
 
-// actPDFLangs are the languages an act can be printed in.
-var actPDFLangs = map[string]bool{"kk": true, "ru": true, "en": true}
-
 // Layout, in millimetres and points, on A4 (210 × 297 mm).
 const (
-	actPDFMargin      = 16.0
-	actPDFNameSize    = 12.5
-	actPDFHeadSize    = 8.0
-	actPDFTitleSize   = 14.0
-	actPDFSectionSize = 9.5
-	actPDFLabelSize   = 8.0
-	actPDFValueSize   = 8.5
-	actPDFHashSize    = 7.5
-	actPDFCellSize    = 7.5
-	actPDFBodySize    = 9.0
-	actPDFFooterSize  = 7.0
-	actPDFGrid        = 24
-	actPDFLabelCols   = 8 // of actPDFGrid
-	actPDFLinePad     = 0.5
-	actPDFCellPad     = 1.2 // left and right of a table cell's text
-	// actPDFColWidth is the width of one grid column.
-	actPDFColWidth = (210 - 2*actPDFMargin) / actPDFGrid
+	actPDFTitleSize = 14.0
+	actPDFHashSize  = 7.5
+	actPDFCellSize  = 7.5
+	actPDFLabelCols = 8   // of document.Grid
+	actPDFCellPad   = 1.2 // left and right of a table cell's text
 	// actPDFBold is how much wider bold text is taken to be.
 	actPDFBold = 1.1
 	// actPDFPoint is a point in millimetres.
 	actPDFPoint = 25.4 / 72
-	// actPDFKeep is the room a heading needs below it not to be left alone
-	// at the foot of a page.
-	actPDFKeep = 30.0
 )
 
 // actPDFCols are the widths of the table's columns: purpose, subject
 // category, legal ground, action, reason, records.
 var actPDFCols = [6]int{6, 4, 4, 4, 4, 2}
 
-var (
-	actPDFGrey      = &mprops.Color{Red: 90, Green: 90, Blue: 90}
-	actPDFRule      = &mprops.Color{Red: 160, Green: 160, Blue: 160}
-	actPDFHeadFill  = &mprops.Color{Red: 232, Green: 236, Blue: 241}
-	actPDFHeadColor = &mprops.Color{Red: 20, Green: 40, Blue: 70}
-	actPDFAlarm     = &mprops.Color{Red: 170, Green: 20, Blue: 20}
-)
+// actPDFAlarm is the colour of a signature that does not hold.
+var actPDFAlarm = &mprops.Color{Red: 170, Green: 20, Blue: 20}
 
 // PDF renders the act as an A4 PDF, of as many pages as its table needs,
 // in lang: "kk", "ru" or "en". The operator heads it; purposes, subject
@@ -228,65 +189,39 @@ func (s *ActSummary) PDF(p ActContext, lang string) ([]byte, error) {
 	if s == nil {
 		return nil, errors.New("retention: PDF of a nil act")
 	}
-	if !actPDFLangs[lang] {
+	if !document.Lang(lang) {
 		return nil, fmt.Errorf("retention: act language %q not supported (kk, ru or en)", lang)
 	}
-	w := &actPDFPrinter{lang: lang, ctx: p}
-	title := w.t("title")
+	w := &actPDFPrinter{Wording: document.NewWording(actPDFLabels, lang, "retention: act"), ctx: p}
+	title := w.T("title")
 	operatorName := p.Operator.Name.In(lang)
-
-	// Each render gets its own copy of the fonts: gofpdf writes into the
-	// bytes it is given, which would race between concurrent renders.
-	regular, bold := consent.Fonts()
-	fonts, err := mrepository.New().
-		AddUTF8FontFromBytes(actPDFFont, mfontstyle.Normal, regular).
-		AddUTF8FontFromBytes(actPDFFont, mfontstyle.Bold, bold).
-		Load()
-	if err != nil {
-		return nil, fmt.Errorf("retention: act fonts: %w", err)
-	}
 	id := actPDFLine(s.ID)
-	b := mconfig.NewBuilder().
-		WithPageSize(mpagesize.A4).
-		WithMaxGridSize(actPDFGrid).
-		WithLeftMargin(actPDFMargin).
-		WithRightMargin(actPDFMargin).
-		WithTopMargin(14).
-		WithBottomMargin(12).
-		WithCustomFonts(fonts).
-		WithDefaultFont(&mprops.Font{Family: actPDFFont, Style: mfontstyle.Normal, Size: actPDFValueSize}).
+	created := s.SealedAt
+	if created.IsZero() {
+		created = s.StartedAt
+	}
+	m, err := document.New(document.Spec{
+		Title:   title + " " + id,
+		Subject: id,
+		Author:  operatorName,
+		Created: created,
 		// The page number, under the footer, carries the act's number so
 		// that a loose page can be traced.
-		WithPageNumber(mprops.PageNumber{
-			Pattern: fmt.Sprintf(w.t("page"), id), Place: mprops.RightBottom,
-			Family: actPDFFont, Style: mfontstyle.Normal, Size: actPDFFooterSize, Color: actPDFGrey,
-		}).
-		WithCompression(true).
-		WithTitle(title+" "+id, true).
-		WithSubject(id, true).
-		WithAuthor(operatorName, true).
-		WithCreator("derbes", false)
-	switch {
-	case !s.SealedAt.IsZero():
-		b = b.WithCreationDate(s.SealedAt)
-	case !s.StartedAt.IsZero():
-		b = b.WithCreationDate(s.StartedAt)
+		PageNumber: fmt.Sprintf(w.T("page"), id),
+		Footer:     document.Footer(w.T("footer"), ""),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("retention: act: %w", err)
 	}
-	w.m = maroto.New(b.Build())
-	// The footer is registered first: maroto leaves room for it on each
-	// page as the rows are added.
-	if err := w.m.RegisterFooter(
-		mline.NewRow(2, mprops.Line{Color: actPDFRule, Thickness: 0.2, OffsetPercent: 40, SizePercent: 100}),
-		mtext.NewAutoRow(w.t("footer"), mprops.Text{Size: actPDFFooterSize, Color: actPDFGrey, VerticalPadding: actPDFLinePad}),
-	); err != nil {
-		return nil, fmt.Errorf("retention: act footer: %w", err)
-	}
+	w.m = m
 
 	w.letterhead(operatorName)
+	tp := document.Heading(actPDFTitleSize)
+	tp.Align = malign.Center
 	w.add(
 		mrow.New(4),
-		mtext.NewAutoRow(title, mprops.Text{Style: mfontstyle.Bold, Size: actPDFTitleSize, Color: actPDFHeadColor, Align: malign.Center, VerticalPadding: actPDFLinePad}),
-		mtext.NewAutoRow(fmt.Sprintf(w.t("no"), id), mprops.Text{Size: actPDFBodySize, Color: actPDFGrey, Align: malign.Center, Top: 1, Bottom: 1}),
+		mtext.NewAutoRow(title, tp),
+		mtext.NewAutoRow(fmt.Sprintf(w.T("no"), id), mprops.Text{Size: document.BodySize, Color: document.Grey, Align: malign.Center, Top: 1, Bottom: 1}),
 	)
 
 	depersonalised := slices.ContainsFunc(s.Counts, func(c ActCount) bool { return c.Action == policy.ThenDepersonalise })
@@ -295,14 +230,14 @@ func (s *ActSummary) PDF(p ActContext, lang string) ([]byte, error) {
 	w.kv("act_id", id)
 	kind := actPDFLine(s.Kind)
 	if _, ok := actPDFLabels["kind."+s.Kind]; ok {
-		kind = w.t("kind." + s.Kind)
+		kind = w.T("kind." + s.Kind)
 	}
 	w.kv("kind", kind)
 	w.kv("started", w.when(s.StartedAt))
 	w.kv("sealed", w.when(s.SealedAt))
-	basis := w.t("basis_text")
+	basis := w.T("basis_text")
 	if depersonalised {
-		basis += "; " + w.t("basis_depersonalised")
+		basis += "; " + w.T("basis_depersonalised")
 	}
 	w.kv("basis", basis)
 
@@ -310,9 +245,9 @@ func (s *ActSummary) PDF(p ActContext, lang string) ([]byte, error) {
 	total := w.table(s.Counts)
 
 	w.head("method_head")
-	w.para(w.t("method"))
+	w.para(w.T("method"))
 	if depersonalised {
-		w.para(w.t("method_depersonalised"))
+		w.para(w.T("method_depersonalised"))
 	}
 
 	w.head("integrity")
@@ -320,19 +255,23 @@ func (s *ActSummary) PDF(p ActContext, lang string) ([]byte, error) {
 	w.kvHash("summary_sha", actPDFSum(p.Summary, 0))
 	w.kvHash("signature", actPDFSum(p.Signature, actPDFFingerprint))
 	w.kvHash("key", actPDFSum(p.PublicKey, actPDFFingerprint))
+	good := document.ValueProps(mfontstyle.Bold, document.ValueSize)
+	good.Color = document.HeadColor
+	bad := good
+	bad.Color = actPDFAlarm
 	if check := actPDFCheck(s, p); check == actCheckOK {
-		w.pair(w.t("check"), w.t("verified"), mprops.Text{Size: actPDFValueSize, Style: mfontstyle.Bold, Color: actPDFHeadColor, Top: 0.7, Bottom: 0.5, VerticalPadding: actPDFLinePad})
+		w.pair(w.T("check"), w.T("verified"), good)
 	} else {
-		w.pair(w.t("check"), w.t("not_verified")+": "+w.t("why."+check), mprops.Text{Size: actPDFValueSize, Style: mfontstyle.Bold, Color: actPDFAlarm, Top: 0.7, Bottom: 0.5, VerticalPadding: actPDFLinePad})
+		w.pair(w.T("check"), w.T("not_verified")+": "+w.T("why."+check), bad)
 	}
 	if total != s.Records {
-		w.pair("", fmt.Sprintf(w.t("records_mismatch"), s.Records, total), mprops.Text{Size: actPDFValueSize, Style: mfontstyle.Bold, Color: actPDFAlarm, Top: 0.7, Bottom: 0.5, VerticalPadding: actPDFLinePad})
+		w.pair("", fmt.Sprintf(w.T("records_mismatch"), s.Records, total), bad)
 	}
 
 	w.signatures()
 
-	if w.err != nil {
-		return nil, w.err
+	if err := w.Err(); err != nil {
+		return nil, err
 	}
 	doc, err := w.m.Generate()
 	if err != nil {
@@ -384,29 +323,9 @@ func actPDFSum(b []byte, n int) string {
 // actPDFPrinter adds the rows of one act in one language to its document
 // as it goes, so that it can ask how much room is left on a page.
 type actPDFPrinter struct {
-	lang string
-	ctx  ActContext
-	m    mcore.Maroto
-	err  error
-}
-
-// t returns the fixed text key in the printer's language.
-func (w *actPDFPrinter) t(key string) string {
-	s := ""
-	if l, ok := actPDFLabels[key]; ok {
-		switch w.lang {
-		case "kk":
-			s = l.KK
-		case "ru":
-			s = l.RU
-		case "en":
-			s = l.EN
-		}
-	}
-	if s == "" && w.err == nil {
-		w.err = fmt.Errorf("retention: act text %q has no %s wording", key, w.lang)
-	}
-	return s
+	document.Wording
+	ctx ActContext
+	m   mcore.Maroto
 }
 
 // title returns the title of a purpose, category or ground in the
@@ -416,12 +335,12 @@ func (w *actPDFPrinter) title(kind, id string) string {
 	if w.ctx.Titles != nil {
 		t = w.ctx.Titles(kind, id)
 	}
-	if kind == actTitleGround && t.In(w.lang) == "" {
+	if kind == actTitleGround && t.In(w.Lang()) == "" {
 		if g, ok := policy.LookupGround(id); ok {
 			t = g.Title
 		}
 	}
-	if s := t.In(w.lang); strings.TrimSpace(s) != "" {
+	if s := t.In(w.Lang()); strings.TrimSpace(s) != "" {
 		return s
 	}
 	if strings.TrimSpace(id) == "" {
@@ -434,72 +353,38 @@ func (w *actPDFPrinter) add(rows ...mcore.Row) {
 	w.m.AddRows(rows...)
 }
 
-// keep starts a new page unless h millimetres are left on this one, so that
-// a heading is not left alone at the foot of a page.
-func (w *actPDFPrinter) keep(h float64) {
-	if w.m.FitlnCurrentPage(h) {
-		return
-	}
-	// Fill what is left of the page (found by halving) with space: the
-	// next row then opens a new page.
-	lo, hi := 0.0, h
-	for range 24 {
-		mid := (lo + hi) / 2
-		if w.m.FitlnCurrentPage(mid) {
-			lo = mid
-		} else {
-			hi = mid
-		}
-	}
-	if lo > 0.01 {
-		w.add(mrow.New(lo))
-	}
-}
-
 // letterhead prints the operator's name and requisites, then a rule.
 func (w *actPDFPrinter) letterhead(name string) {
 	op := w.ctx.Operator
-	small := mprops.Text{Size: actPDFHeadSize, Color: actPDFGrey, VerticalPadding: actPDFLinePad, Bottom: 0.4}
-	w.add(mtext.NewAutoRow(actPDFLine(name),
-		mprops.Text{Style: mfontstyle.Bold, Size: actPDFNameSize, Color: actPDFHeadColor, Bottom: 1, VerticalPadding: actPDFLinePad}))
-	line := w.t("bin") + " " + actPDFLine(op.BIN)
+	line := w.T("bin") + " " + actPDFLine(op.BIN)
 	if a := actPDFLine(op.Address); a != "" {
 		line += " · " + a
 	}
-	w.add(mtext.NewAutoRow(line, small))
 	var contact []string
 	for _, c := range []string{op.Website, op.Responsible.Email, op.Responsible.Phone} {
 		if c = actPDFLine(c); c != "" {
 			contact = append(contact, c)
 		}
 	}
-	if len(contact) > 0 {
-		w.add(mtext.NewAutoRow(strings.Join(contact, " · "), small))
-	}
-	w.add(mline.NewRow(4, mprops.Line{Color: actPDFRule, Thickness: 0.4, OffsetPercent: 50, SizePercent: 100}))
+	w.add(document.Letterhead(actPDFLine(name), line, strings.Join(contact, " · "))...)
 }
 
 // head starts a section with a shaded heading.
 func (w *actPDFPrinter) head(key string) {
-	w.keep(actPDFKeep)
-	w.add(
-		mrow.New(3),
-		mtext.NewAutoRow(w.t(key), mprops.Text{
-			Style: mfontstyle.Bold, Size: actPDFSectionSize, Color: actPDFHeadColor,
-			Top: 1, Bottom: 1, Left: 1.5, Right: 1.5, VerticalPadding: actPDFLinePad,
-		}).WithStyle(&mprops.Cell{BackgroundColor: actPDFHeadFill}),
-		mrow.New(1),
-	)
+	document.Keep(w.m, document.HeadRoom)
+	w.add(document.Section(w.T(key), 3, 1)...)
 }
 
 // kv adds a label and its value; an empty value prints as a dash.
 func (w *actPDFPrinter) kv(key, value string) {
-	w.pair(w.t(key), value, mprops.Text{Size: actPDFValueSize, Top: 0.7, Bottom: 0.5, VerticalPadding: actPDFLinePad})
+	w.pair(w.T(key), value, document.ValueProps(mfontstyle.Normal, document.ValueSize))
 }
 
 // kvHash adds a hex digest, a little smaller so that 64 digits fit a line.
 func (w *actPDFPrinter) kvHash(key, value string) {
-	w.pair(w.t(key), value, mprops.Text{Size: actPDFHashSize, Top: 0.8, Bottom: 0.5, VerticalPadding: actPDFLinePad})
+	vp := document.ValueProps(mfontstyle.Normal, actPDFHashSize)
+	vp.Top = 0.8
+	w.pair(w.T(key), value, vp)
 }
 
 func (w *actPDFPrinter) pair(label, value string, vp mprops.Text) {
@@ -507,18 +392,15 @@ func (w *actPDFPrinter) pair(label, value string, vp mprops.Text) {
 	if vp.Style == mfontstyle.Bold {
 		size *= actPDFBold
 	}
-	if value = actPDFCell(value, actPDFGrid-actPDFLabelCols, size, 0); value == "" {
-		value = "—"
-	}
-	w.add(mrow.New().Add(
-		mtext.NewCol(actPDFLabelCols, label, mprops.Text{Size: actPDFLabelSize, Color: actPDFGrey, Top: 0.9, Bottom: 0.5, Right: 2, VerticalPadding: actPDFLinePad}),
-		mtext.NewCol(actPDFGrid-actPDFLabelCols, value, vp),
-	))
+	value = actPDFCell(value, document.Grid-actPDFLabelCols, size, 0)
+	w.add(document.Pairs(actPDFLabelCols, label, []string{value}, vp)...)
 }
 
 // para adds a paragraph across the page.
 func (w *actPDFPrinter) para(s string) {
-	w.add(mtext.NewAutoRow(s, mprops.Text{Size: actPDFBodySize, Top: 0.8, Bottom: 0.8, Left: 1.5, Right: 1.5, VerticalPadding: actPDFLinePad}))
+	bp := document.BodyProps(mfontstyle.Normal)
+	bp.Right = 1.5
+	w.add(mtext.NewAutoRow(s, bp))
 }
 
 // table prints the counts, a row each, under a head row that maroto
@@ -529,7 +411,7 @@ func (w *actPDFPrinter) table(counts []ActCount) int {
 		return mprops.Text{Size: actPDFCellSize, Style: style, Align: a, Top: 1, Bottom: 1, Left: actPDFCellPad, Right: actPDFCellPad, VerticalPadding: 0.4}
 	}
 	if len(counts) == 0 {
-		w.para(w.t("none"))
+		w.para(w.T("none"))
 		return 0
 	}
 	headKeys := [6]string{"col.purpose", "col.category", "col.ground", "col.action", "col.rule", "col.records"}
@@ -540,39 +422,37 @@ func (w *actPDFPrinter) table(counts []ActCount) int {
 			a = malign.Right
 		}
 		hp := cellProps(mfontstyle.Bold, a)
-		hp.Color = actPDFHeadColor
-		head.Add(mtext.NewCol(actPDFCols[i], w.t(k), hp))
+		hp.Color = document.HeadColor
+		head.Add(mtext.NewCol(actPDFCols[i], w.T(k), hp))
 	}
-	head.WithStyle(&mprops.Cell{BackgroundColor: actPDFHeadFill, BorderType: mborder.Bottom, BorderColor: actPDFRule, BorderThickness: 0.3})
+	head.WithStyle(&mprops.Cell{BackgroundColor: document.HeadFill, BorderType: mborder.Bottom, BorderColor: document.RuleColor, BorderThickness: 0.3})
 
 	// Room for the head and a few rows, so that the head does not open a
 	// page of its own (RegisterHeader adds it at once, and would add it
 	// twice if it did not fit).
-	w.keep(actPDFKeep)
+	document.Keep(w.m, document.HeadRoom)
 	// A registered header is added now and again on top of each new page;
 	// registering none after the table stops the repeats.
 	if err := w.m.RegisterHeader(head); err != nil {
-		if w.err == nil {
-			w.err = fmt.Errorf("retention: act table head: %w", err)
-		}
+		w.Fail(fmt.Errorf("retention: act table head: %w", err))
 		return 0
 	}
 	defer func() {
-		if err := w.m.RegisterHeader(); err != nil && w.err == nil {
-			w.err = fmt.Errorf("retention: act table head: %w", err)
+		if err := w.m.RegisterHeader(); err != nil {
+			w.Fail(fmt.Errorf("retention: act table head: %w", err))
 		}
 	}()
 
 	total := 0
-	line := &mprops.Cell{BorderType: mborder.Bottom, BorderColor: actPDFRule, BorderThickness: 0.1}
+	line := &mprops.Cell{BorderType: mborder.Bottom, BorderColor: document.RuleColor, BorderThickness: 0.1}
 	for _, c := range counts {
 		action := actPDFCell(c.Action, actPDFCols[3], actPDFCellSize, actPDFMaxCell)
 		if _, ok := actPDFLabels["action."+c.Action]; ok {
-			action = w.t("action." + c.Action)
+			action = w.T("action." + c.Action)
 		}
 		rule := actPDFCell(c.Rule, actPDFCols[4], actPDFCellSize, actPDFMaxCell)
 		if _, ok := actPDFLabels["rule."+c.Rule]; ok {
-			rule = w.t("rule." + c.Rule)
+			rule = w.T("rule." + c.Rule)
 		}
 		cells := [6]string{
 			actPDFCell(w.title(actTitlePurpose, c.Purpose), actPDFCols[0], actPDFCellSize, actPDFMaxCell),
@@ -596,9 +476,9 @@ func (w *actPDFPrinter) table(counts []ActCount) int {
 	}
 	last := actPDFCols[len(actPDFCols)-1]
 	w.add(mrow.New().Add(
-		mtext.NewCol(actPDFGrid-last, w.t("total"), cellProps(mfontstyle.Bold, malign.Right)),
+		mtext.NewCol(document.Grid-last, w.T("total"), cellProps(mfontstyle.Bold, malign.Right)),
 		mtext.NewCol(last, strconv.Itoa(total), cellProps(mfontstyle.Bold, malign.Right)),
-	).WithStyle(&mprops.Cell{BorderType: mborder.Bottom, BorderColor: actPDFRule, BorderThickness: 0.3}))
+	).WithStyle(&mprops.Cell{BorderType: mborder.Bottom, BorderColor: document.RuleColor, BorderThickness: 0.3}))
 	return total
 }
 
@@ -607,31 +487,31 @@ func (w *actPDFPrinter) table(counts []ActCount) int {
 func (w *actPDFPrinter) signatures() {
 	r := w.ctx.Operator.Responsible
 	// The heading, the text and the lines stay on one page.
-	w.keep(70)
+	document.Keep(w.m, 70)
 	w.head("signatures")
-	w.para(w.t("drawn"))
+	w.para(w.T("drawn"))
 	var who []string
 	for _, s := range []string{r.Position, r.Name} {
-		if s = actPDFCell(s, 10, actPDFValueSize*actPDFBold, actPDFMaxCell); s != "" {
+		if s = actPDFCell(s, 10, document.ValueSize*actPDFBold, actPDFMaxCell); s != "" {
 			who = append(who, s)
 		}
 	}
-	rule := mprops.Line{Color: actPDFHeadColor, Thickness: 0.25, OffsetPercent: 50, SizePercent: 100}
-	caption := mprops.Text{Size: actPDFFooterSize, Color: actPDFGrey, Align: malign.Center, Top: 0.5}
+	rule := mprops.Line{Color: document.HeadColor, Thickness: 0.25, OffsetPercent: 50, SizePercent: 100}
+	caption := mprops.Text{Size: document.FooterSize, Color: document.Grey, Align: malign.Center, Top: 0.5}
 	// The name sits on its line with room above to sign; the line runs
 	// under the name, the signature and the date.
 	w.add(
 		mrow.New().Add(
-			mtext.NewCol(10, strings.Join(who, ", "), mprops.Text{Size: actPDFValueSize, Style: mfontstyle.Bold, Top: 10, Bottom: 1, VerticalPadding: actPDFLinePad}),
+			mtext.NewCol(10, strings.Join(who, ", "), mprops.Text{Size: document.ValueSize, Style: mfontstyle.Bold, Top: 10, Bottom: 1, VerticalPadding: document.LinePad}),
 			mcol.New(14),
 		),
 		mrow.New(1.5).Add(
 			mline.NewCol(10, rule), mcol.New(1), mline.NewCol(7, rule), mcol.New(1), mline.NewCol(5, rule),
 		),
 		mrow.New().Add(
-			mtext.NewCol(10, w.t("sign.name"), caption), mcol.New(1),
-			mtext.NewCol(7, w.t("sign.sign"), caption), mcol.New(1),
-			mtext.NewCol(5, w.t("sign.date"), caption),
+			mtext.NewCol(10, w.T("sign.name"), caption), mcol.New(1),
+			mtext.NewCol(7, w.T("sign.sign"), caption), mcol.New(1),
+			mtext.NewCol(5, w.T("sign.date"), caption),
 		),
 	)
 }
@@ -641,14 +521,14 @@ func (w *actPDFPrinter) when(t time.Time) string {
 	if t.IsZero() {
 		return "—"
 	}
-	return fmt.Sprintf(w.t("astana"), t.In(actPDFZone).Format(actPDFTime))
+	return fmt.Sprintf(w.T("astana"), document.DateTime(t))
 }
 
 // actPDFLine folds a free text to one line and cuts it to actPDFMaxCell
 // characters, for the rows that print a name or a requisite across the
 // page.
 func actPDFLine(s string) string {
-	return actPDFCell(s, actPDFGrid, actPDFNameSize*actPDFBold, actPDFMaxCell)
+	return actPDFCell(s, document.Grid, document.NameSize*actPDFBold, actPDFMaxCell)
 }
 
 // actPDFCell prepares a text for a cell cols grid columns wide, set at
@@ -657,7 +537,7 @@ func actPDFLine(s string) string {
 // spaces, and would run them into the next cell or off the page), and a
 // text longer than most characters (when most > 0) is cut and ends in "…".
 func actPDFCell(s string, cols int, size float64, most int) string {
-	room := float64(cols)*actPDFColWidth - 2*actPDFCellPad
+	room := float64(cols)*document.ColWidth - 2*actPDFCellPad
 	em := size * actPDFPoint
 	var words []string
 	for _, f := range strings.Fields(s) {
@@ -674,8 +554,8 @@ func actPDFCell(s string, cols int, size float64, most int) string {
 		words = append(words, string(piece))
 	}
 	out := strings.Join(words, " ")
-	if rs := []rune(out); most > 0 && len(rs) > most {
-		out = strings.TrimRight(string(rs[:most-1]), " ") + "…"
+	if most > 0 {
+		out = document.Cut(out, most)
 	}
 	return out
 }

@@ -6,9 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -16,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/derbes/derbes/document/doctest"
 	"github.com/derbes/derbes/policy"
 	"github.com/derbes/derbes/retention"
 )
@@ -284,25 +282,16 @@ func TestActsRenderedAtTheSameTimeGiveTheSamePages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	errs := make(chan error, n)
-	pdfs := make(chan []byte, n)
-	for i := range n {
-		go func() {
-			pdf, err := s.PDF(p, []string{"kk", "ru", "en"}[i%3])
-			errs <- err
-			if i%3 == 0 {
-				pdfs <- pdf
-			} else {
-				pdfs <- nil
-			}
-		}()
-	}
-	for range n {
-		if err := <-errs; err != nil {
-			t.Fatal(err)
+	pdfs := doctest.Concurrently(t, n, func(i int) ([]byte, error) {
+		pdf, err := s.PDF(p, []string{"kk", "ru", "en"}[i%3])
+		if i%3 != 0 {
+			pdf = nil
 		}
+		return pdf, err
+	})
+	for _, got := range pdfs {
 		// The bytes differ only in the modification date gofpdf stamps.
-		if got := <-pdfs; got != nil && len(got) != len(want) {
+		if got != nil && len(got) != len(want) {
 			t.Errorf("a concurrent render gave %d bytes, a lone one %d", len(got), len(want))
 		}
 	}
@@ -342,28 +331,7 @@ func actRenderPages(t *testing.T, s *retention.ActSummary, p retention.ActContex
 	if !bytes.HasPrefix(pdf, []byte("%PDF-")) {
 		t.Fatalf("the %s act does not start with %%PDF-: %q", lang, pdf[:min(len(pdf), 16)])
 	}
-	path := filepath.Join(t.TempDir(), "act-"+lang+".pdf")
-	if err := os.WriteFile(path, pdf, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return actPDFText(t, path), actPDFPages(t, path)
-}
-
-// actPDFText returns the text pdftotext -layout finds in the PDF at path.
-func actPDFText(t *testing.T, path string) string {
-	t.Helper()
-	bin, err := exec.LookPath("pdftotext")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("pdftotext is not on PATH: install poppler-utils (apt-get install -y poppler-utils); CI must run the act text checks")
-		}
-		t.Skip("pdftotext is not on PATH: install poppler-utils to check the act's text")
-	}
-	out, err := exec.CommandContext(t.Context(), bin, "-layout", "-enc", "UTF-8", path, "-").Output()
-	if err != nil {
-		t.Fatalf("pdftotext %s: %v", path, err)
-	}
-	return string(out)
+	return doctest.Text(t, pdf), doctest.Pages(t, pdf)
 }
 
 // actHas reports whether text, as pdftotext -layout lays it out, holds
@@ -404,30 +372,4 @@ func actColumns(text string) []string {
 		}
 	}
 	return out
-}
-
-var actPDFInfoPages = regexp.MustCompile(`(?m)^Pages:\s+(\d+)\s*$`)
-
-// actPDFPages returns the page count pdfinfo reports, or -1 without
-// pdfinfo.
-func actPDFPages(t *testing.T, path string) int {
-	t.Helper()
-	bin, err := exec.LookPath("pdfinfo")
-	if err != nil {
-		t.Log("pdfinfo is not on PATH: page count not checked")
-		return -1
-	}
-	out, err := exec.CommandContext(t.Context(), bin, path).Output()
-	if err != nil {
-		t.Fatalf("pdfinfo %s: %v", path, err)
-	}
-	m := actPDFInfoPages.FindSubmatch(out)
-	if m == nil {
-		t.Fatalf("pdfinfo %s gave no page count:\n%s", path, out)
-	}
-	n, err := strconv.Atoi(string(m[1]))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
 }
