@@ -81,6 +81,9 @@ type Result struct {
 	// MaxRSS is the process's peak resident set size (ru_maxrss) at the end
 	// of the workload, in bytes.
 	MaxRSS int64
+	// PerCommit is the mean number of writes (each a journaled request)
+	// that shared one database transaction: the group commit's batch.
+	PerCommit float64
 }
 
 // Rate is operations per second.
@@ -94,6 +97,9 @@ func (r Result) String() string {
 	res := ""
 	if r.MaxRSS > 0 {
 		res = fmt.Sprintf("  cpu/op %6s  peak RSS %4d MB", round(r.CPUPerOp), r.MaxRSS>>20)
+	}
+	if r.PerCommit > 0 {
+		res += fmt.Sprintf("  %.1f writes/commit", r.PerCommit)
 	}
 	return fmt.Sprintf("%-22s %9.0f ops/s  p50 %7s  p99 %7s  p999 %7s  errors %d  %s%s",
 		r.Name, r.Rate(), round(r.P50), round(r.P99), round(r.P999), r.Errors, ratio, res)
@@ -196,7 +202,7 @@ func Start(ctx context.Context, cfg Config) (_ *Env, err error) {
 	e.stop = append(e.stop, stopEcho)
 	e.echo = echo
 	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: cfg.Clients * 2, MaxConnsPerHost: cfg.Clients * 2}}
-	e.w = &world{c: c, base: base, key: key}
+	e.w = &world{c: c, base: base, key: key, v: v, actor: vault.Actor{ID: "apikey:" + key[4:16], Role: "integration"}}
 	return e, nil
 }
 
@@ -217,9 +223,18 @@ func (e *Env) Preload(ctx context.Context, n, clients int) error {
 // Op returns the operation of a workload by its key (see Workloads), or
 // "ceiling" for the echo handler. Each call of the operation is one HTTP
 // request (for "mixed", one chosen at random: 70% read, 20% lookup by IIN,
-// 10% create).
+// 10% create). "direct-" before a workload's key calls the vault instead,
+// without HTTP.
 func (e *Env) Op(key string) func(i int) error {
 	switch key {
+	case "direct-create":
+		return e.w.directCreate
+	case "direct-read":
+		return e.w.directRead
+	case "direct-lookup":
+		return e.w.directLookup
+	case "direct-mixed":
+		return e.w.directMixed
 	case "ceiling":
 		return func(int) error { return e.w.get(e.echo+"/", "") }
 	case "create":
@@ -277,7 +292,11 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 			continue
 		}
 		say("%s…\n", wl.Name)
+		s0 := st.Stats()
 		r := measure(ctx, wl.Name, cfg, e.Op(wl.Key))
+		if s1 := st.Stats(); s1.Commits > s0.Commits {
+			r.PerCommit = float64(s1.Writes-s0.Writes) / float64(s1.Commits-s0.Commits)
+		}
 		r.Ceiling = rep.Ceiling
 		rep.Results = append(rep.Results, r)
 	}
@@ -346,9 +365,11 @@ func measure(ctx context.Context, name string, cfg Config, op func(i int) error)
 
 // world is the benchmark's view of what exists on the server.
 type world struct {
-	c    *http.Client
-	base string
-	key  string
+	c     *http.Client
+	base  string
+	key   string
+	v     *vault.Vault
+	actor vault.Actor
 
 	mu      sync.Mutex
 	records []string
@@ -378,13 +399,25 @@ func IIN(n int) string {
 	return IIN(n + 7_000_000) // this serial has no check digit; use another
 }
 
-func (w *world) create(int) error {
-	n := int(w.serial.Add(1))
-	iin := IIN(n)
-	body := fmt.Sprintf(`{"category":"applicant","purpose":"appeals","identifiers":{"iin":%q,"phone":"+7 70%08d","email":"resident%d@example.kz"},`+
+// body is the n-th create request: a resident of the appeals centre with
+// their consent and their appeal.
+func body(n int) (iin, body string) {
+	iin = IIN(n)
+	return iin, fmt.Sprintf(`{"category":"applicant","purpose":"appeals","identifiers":{"iin":%q,"phone":"+7 70%08d","email":"resident%d@example.kz"},`+
 		`"consent":{"subject_name":"Тұрғын %[4]d","purposes":["appeals"],"fields":["iin","full_name","phone","email","address","appeal_text"],"third_party_transfer":true,"form":{"kind":"other","reference":"109 call recording"}},`+
 		`"record":{"channel":"call-109","ground":"consent","fields":{"full_name":"Тұрғын %[4]d","address":"Астана, Есіл ауданы, %[5]d-үй","appeal_text":"Аулада жарық жоқ, өтініш №%[3]d"}}}`,
 		iin, n%100000000, n, n, n%300)
+}
+
+func (w *world) created(record, iin string) {
+	w.mu.Lock()
+	w.records = append(w.records, record)
+	w.iins = append(w.iins, iin)
+	w.mu.Unlock()
+}
+
+func (w *world) create(int) error {
+	iin, body := body(int(w.serial.Add(1)))
 	req, _ := http.NewRequest("POST", w.base+"/v1/subjects", bytes.NewBufferString(body))
 	req.Header.Set("Authorization", "Bearer "+w.key)
 	req.Header.Set("Content-Type", "application/json")
@@ -401,11 +434,54 @@ func (w *world) create(int) error {
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
 		return err
 	}
-	w.mu.Lock()
-	w.records = append(w.records, out.Record)
-	w.iins = append(w.iins, iin)
-	w.mu.Unlock()
+	w.created(out.Record, iin)
 	return nil
+}
+
+// The direct operations call the vault without HTTP: what the server does
+// for each request, less the HTTP, the authentication and the logging.
+
+func (w *world) directCreate(int) error {
+	iin, body := body(int(w.serial.Add(1)))
+	var in api.SubjectIn
+	if err := json.Unmarshal([]byte(body), &in); err != nil {
+		return err
+	}
+	ns := vault.NewSubject{Category: in.Category, Purpose: in.Purpose, Identifiers: in.Identifiers, Consent: in.Consent}
+	nr := vault.NewRecord(*in.Record)
+	ns.Record = &nr
+	c, err := w.v.CreateSubject(context.Background(), w.actor, ns)
+	if err != nil {
+		return err
+	}
+	w.created(c.Record, iin)
+	return nil
+}
+
+func (w *world) directRead(int) error {
+	rec, _ := w.pick()
+	_, err := w.v.GetRecord(context.Background(), w.actor, rec, "appeals", nil)
+	return err
+}
+
+func (w *world) directLookup(int) error {
+	_, iin := w.pick()
+	ids, err := w.v.Lookup(context.Background(), w.actor, "appeals", "iin", iin)
+	if err == nil && len(ids) != 1 {
+		err = fmt.Errorf("lookup: %d subjects", len(ids))
+	}
+	return err
+}
+
+func (w *world) directMixed(i int) error {
+	switch n := rand.IntN(10); {
+	case n < 7:
+		return w.directRead(i)
+	case n < 9:
+		return w.directLookup(i)
+	default:
+		return w.directCreate(i)
+	}
 }
 
 func (w *world) pick() (string, string) {

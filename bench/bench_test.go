@@ -56,9 +56,10 @@ func TestBenchmarkRunsOnlyTheWorkloadsAsked(t *testing.T) {
 }
 
 // BenchmarkWorkloads runs each workload through HTTP with 8 goroutines per
-// core, for profiling one workload at a time:
+// core, and again as direct calls of the vault (direct-…, no HTTP), for
+// profiling one workload at a time:
 //
-//	go test ./bench -run '^$' -bench 'Workloads/create' -benchtime 20000x -cpuprofile /tmp/create.prof
+//	go test ./bench -run '^$' -bench 'Workloads/^create$' -benchtime 20000x -cpuprofile /tmp/create.prof
 //
 // DERBES_BENCH_POSTGRES=postgres://… measures PostgreSQL instead (schema
 // derbes_gobench, dropped before and after); DERBES_BENCH_PRELOAD sets the
@@ -87,13 +88,15 @@ func BenchmarkWorkloads(b *testing.B) {
 	}
 	keys := []string{"ceiling"}
 	for _, w := range bench.Workloads {
-		keys = append(keys, w.Key)
+		keys = append(keys, w.Key, "direct-"+w.Key)
 	}
 	for _, k := range keys {
 		b.Run(k, func(b *testing.B) {
 			op := e.Op(k)
 			var errs atomic.Int64
 			b.SetParallelism(8)
+			cpu0, _, _ := bench.Usage()
+			s0 := e.Store.Stats()
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
@@ -103,6 +106,13 @@ func BenchmarkWorkloads(b *testing.B) {
 				}
 			})
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
+			if s1 := e.Store.Stats(); s1.Commits > s0.Commits {
+				b.ReportMetric(float64(s1.Writes-s0.Writes)/float64(s1.Commits-s0.Commits), "writes/commit")
+				b.ReportMetric(float64((s1.Busy-s0.Busy).Microseconds())/float64(b.N), "writer-µs/op")
+			}
+			if cpu1, _, ok := bench.Usage(); ok {
+				b.ReportMetric(float64((cpu1-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+			}
 			if n := errs.Load(); n > 0 {
 				b.Fatalf("%d of %d operations failed", n, b.N)
 			}

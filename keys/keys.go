@@ -31,6 +31,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -61,6 +63,15 @@ type Ring struct {
 	index   []byte
 	journal ed25519.PrivateKey
 	created time.Time
+
+	// aeads holds an AES-GCM instance per master version, made once: they
+	// are immutable and safe for concurrent use. Data keys get none: a
+	// data key is used for a few fields and then forgotten, and a cache
+	// would keep a shredded key alive in memory.
+	aeads map[uint32]cipher.AEAD
+	// hmacs holds blind-index HMACs keyed with index, reused after Reset
+	// (which restores the keyed state without hashing the key again).
+	hmacs sync.Pool
 }
 
 // file is the keyring's on-disk form.
@@ -102,7 +113,9 @@ func fromFile(f file) (*Ring, error) {
 	if len(f.Masters) == 0 || len(f.Index) != 32 || len(f.Journal) != ed25519.SeedSize {
 		return nil, errors.New("keys: keyring is incomplete (needs master keys, an index key and a journal key)")
 	}
-	r := &Ring{masters: map[uint32][]byte{}, made: map[uint32]time.Time{}, index: f.Index, journal: ed25519.NewKeyFromSeed(f.Journal), created: f.Created}
+	r := &Ring{masters: map[uint32][]byte{}, made: map[uint32]time.Time{}, index: f.Index, journal: ed25519.NewKeyFromSeed(f.Journal), created: f.Created,
+		aeads: map[uint32]cipher.AEAD{}}
+	r.hmacs.New = func() any { return hmac.New(sha256.New, r.index) }
 	for _, m := range f.Masters {
 		if len(m.Key) != 32 || m.Version == 0 {
 			return nil, fmt.Errorf("keys: master key %d is malformed", m.Version)
@@ -256,6 +269,25 @@ func (r *Ring) master(v uint32) ([]byte, error) {
 	return nil, ErrUnknownMaster
 }
 
+// masterAEAD returns the AES-GCM instance of master key v.
+func (r *Ring) masterAEAD(v uint32) (cipher.AEAD, error) {
+	r.mu.RLock()
+	a, ok := r.aeads[v]
+	r.mu.RUnlock()
+	if ok {
+		return a, nil
+	}
+	mk, err := r.master(v)
+	if err != nil {
+		return nil, err
+	}
+	a = gcm(mk)
+	r.mu.Lock()
+	r.aeads[v] = a
+	r.mu.Unlock()
+	return a, nil
+}
+
 // NewDataKey returns a fresh data key for owner (a subject or record id)
 // and its wrapped form, to be stored in the key store.
 func (r *Ring) NewDataKey(owner string) (DataKey, []byte, error) {
@@ -269,12 +301,12 @@ func (r *Ring) NewDataKey(owner string) (DataKey, []byte, error) {
 // with the master version (4 bytes, big-endian).
 func (r *Ring) Wrap(owner string, dk DataKey) ([]byte, error) {
 	v := r.Current()
-	mk, err := r.master(v)
+	a, err := r.masterAEAD(v)
 	if err != nil {
 		return nil, err
 	}
 	prefix := binary.BigEndian.AppendUint32(nil, v)
-	return seal(mk, prefix, wrapAD(owner, v), dk[:]), nil
+	return sealWith(a, prefix, wrapAD(owner, v), dk[:]), nil
 }
 
 // Unwrap opens a wrapped data key of owner.
@@ -284,11 +316,11 @@ func (r *Ring) Unwrap(owner string, wrapped []byte) (DataKey, error) {
 		return dk, ErrOpen
 	}
 	v := binary.BigEndian.Uint32(wrapped)
-	mk, err := r.master(v)
+	a, err := r.masterAEAD(v)
 	if err != nil {
 		return dk, err
 	}
-	pt, err := open(mk, wrapped[4:], wrapAD(owner, v))
+	pt, err := openWith(a, wrapped[4:], wrapAD(owner, v))
 	if err != nil || len(pt) != 32 {
 		return dk, ErrOpen
 	}
@@ -333,10 +365,12 @@ func (r *Ring) Check(v uint32, check []byte) error {
 // Index returns the blind index of a normalised identifier of the given kind
 // ("iin", "phone", "email").
 func (r *Ring) Index(kind, normalised string) []byte {
-	m := hmac.New(sha256.New, r.index)
-	m.Write([]byte(kind))
+	m := r.hmacs.Get().(hash.Hash)
+	defer r.hmacs.Put(m)
+	m.Reset()
+	io.WriteString(m, kind)
 	m.Write([]byte{0})
-	m.Write([]byte(normalised))
+	io.WriteString(m, normalised)
 	return m.Sum(nil)
 }
 
@@ -372,7 +406,10 @@ func gcm(key []byte) cipher.AEAD {
 
 // seal returns prefix || nonce || ciphertext.
 func seal(key, prefix, ad, plaintext []byte) []byte {
-	a := gcm(key)
+	return sealWith(gcm(key), prefix, ad, plaintext)
+}
+
+func sealWith(a cipher.AEAD, prefix, ad, plaintext []byte) []byte {
 	out := make([]byte, len(prefix), len(prefix)+a.NonceSize()+len(plaintext)+a.Overhead())
 	copy(out, prefix)
 	nonce := random(a.NonceSize())
@@ -381,7 +418,10 @@ func seal(key, prefix, ad, plaintext []byte) []byte {
 }
 
 func open(key, ct, ad []byte) ([]byte, error) {
-	a := gcm(key)
+	return openWith(gcm(key), ct, ad)
+}
+
+func openWith(a cipher.AEAD, ct, ad []byte) ([]byte, error) {
 	if len(ct) < a.NonceSize()+a.Overhead() {
 		return nil, ErrOpen
 	}

@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/derbes/derbes/journal"
 )
@@ -64,10 +66,29 @@ func (s *Store) loop() {
 	}
 }
 
+// Stats counts the store's group commits since it was opened.
+type Stats struct {
+	// Commits is the number of batches run; Writes the calls to Write they
+	// held.
+	Commits, Writes int64
+	// Busy is the time the writer spent running batches, commits included:
+	// Busy divided by the elapsed time is how loaded the single writer is.
+	Busy time.Duration
+}
+
+// Stats returns the counts of group commits so far.
+func (s *Store) Stats() Stats {
+	return Stats{Commits: s.commits.Load(), Writes: s.writes.Load(), Busy: time.Duration(s.busy.Load())}
+}
+
 // run commits one batch and tells each op its outcome.
 func (s *Store) run(batch []*op) {
+	s.commits.Add(1)
+	s.writes.Add(int64(len(batch)))
 	errs := make([]error, len(batch))
+	start := time.Now()
 	err := s.runBatch(batch, errs)
+	s.busy.Add(int64(time.Since(start)))
 	for i, o := range batch {
 		if err != nil && errs[i] == nil {
 			errs[i] = err
@@ -78,10 +99,11 @@ func (s *Store) run(batch []*op) {
 
 func (s *Store) runBatch(batch []*op, errs []error) (err error) {
 	ctx := context.Background()
-	tx, err := s.d.begin(ctx)
+	tx, c, err := s.d.begin(ctx)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
+	defer c.end() // after the rollback below
 	defer func() {
 		if err != nil {
 			tx.Rollback()
@@ -90,56 +112,37 @@ func (s *Store) runBatch(batch []*op, errs []error) (err error) {
 	if err := s.d.lockJournal(ctx, tx); err != nil {
 		return fmt.Errorf("store: lock journal: %w", err)
 	}
-	w := s.d.writer(tx)
+	w := &batchWriter{c: c, deferrable: s.deferrable, isolate: len(batch) > 1}
 	t := &Tx{q: q{s: s, db: w}, tx: tx}
 	if t.head, err = t.JournalHead(ctx); err != nil && !errors.Is(err, ErrNotFound) {
 		return err
 	}
 	start := t.head.Size
-	single := len(batch) == 1
 	ran := 0
-	// Each write of a batch of several runs inside savepoint w, so that a
-	// failing write rolls back only its own work. ROLLBACK TO keeps the
-	// savepoint, clean, for the next write; after a write that succeeded
-	// the savepoint is released and set again (one round trip on
-	// PostgreSQL). COMMIT releases the last one.
-	const (
-		none  = iota // no savepoint yet
-		clean        // savepoint w holds nothing since it was set
-		dirty        // the last write's work is inside savepoint w
-	)
-	sp := none
 	for i, o := range batch {
 		if e := o.ctx.Err(); e != nil {
 			errs[i] = e
 			continue
 		}
-		if single {
+		if !w.isolate {
 			if errs[i] = o.fn(t); errs[i] != nil {
 				return errs[i]
 			}
 			ran++
 			continue
 		}
-		switch sp {
-		case none:
-			err = s.d.savepoint(ctx, w)
-		case dirty:
-			err = s.d.resavepoint(ctx, w)
-		}
-		if err != nil {
-			return fmt.Errorf("store: savepoint: %w", err)
-		}
-		sp = dirty
 		head, crossed := t.head, len(t.crossed)
+		w.startWrite()
 		if errs[i] = o.fn(t); errs[i] != nil {
-			if err := s.d.rollbackSavepoint(ctx, w); err != nil {
+			if err := w.undoWrite(ctx); err != nil {
 				return fmt.Errorf("store: rollback to savepoint: %w", err)
 			}
 			t.head, t.crossed = head, t.crossed[:crossed]
-			sp = clean
 		} else {
 			ran++
+		}
+		if w.failed != nil {
+			return w.failed
 		}
 	}
 	if ran == 0 {
@@ -149,6 +152,9 @@ func (s *Store) runBatch(batch []*op, errs []error) (err error) {
 		if err := s.sealHead(ctx, t); err != nil {
 			return err
 		}
+	}
+	if err := w.flush(ctx); err != nil {
+		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
@@ -176,6 +182,230 @@ func (s *Store) sealHead(ctx context.Context, t *Tx) error {
 	}
 	return nil
 }
+
+// wconn is where a dialect runs the statements of a batch, inside its
+// transaction.
+type wconn interface {
+	querier
+	// pipeline runs stmts in order, in one round trip where the database
+	// allows it, and stops at the first that fails. It returns the result
+	// of the last statement, and the index of the one that failed.
+	pipeline(ctx context.Context, stmts []stmt) (sql.Result, int, error)
+	// end releases what the batch held, once its transaction has ended.
+	end()
+}
+
+// stmt is a statement and its arguments.
+type stmt struct {
+	query string
+	args  []any
+}
+
+// The savepoint that isolates each write of a batch of several.
+const (
+	savepointSet      = "SAVEPOINT w"
+	savepointRelease  = "RELEASE SAVEPOINT w"
+	savepointRollback = "ROLLBACK TO SAVEPOINT w"
+)
+
+// batchWriter is what the writes of one batch run their statements on.
+//
+// Each write of a batch of several must be undone alone if it fails:
+// before its first statement that changes anything, savepoint w is set
+// (released and set again after an earlier write that changed something),
+// and a failing write rolls back to it. ROLLBACK TO keeps w, so the next
+// write needs no new one; COMMIT releases the last. A write that changes
+// nothing (reads and journal entries) needs no savepoint at all.
+//
+// The journal's statements (entries, the signed head, checkpoints) are
+// only written, never read back, by the writes, and nothing depends on
+// their outcome but the commit: they are kept until a statement needs them
+// to have run, and then sent in order, together with that statement where
+// the database allows (one round trip on PostgreSQL). A failing write's
+// entries are dropped with it. What is left is sent before the commit; if
+// any of it fails, the whole batch fails and nothing is committed.
+//
+// Statements run without the cancellation of the write's context: once a
+// write has started it runs to its end, so that a client that goes away
+// can neither leave an action without its journal entry nor interrupt the
+// batch's transaction (SQLite rolls back the whole transaction when a
+// write statement is interrupted; PostgreSQL aborts it on a cancelled
+// statement).
+type batchWriter struct {
+	c          wconn
+	deferrable map[string]bool
+	isolate    bool // a batch of several: each write in its own savepoint
+
+	// pending are the deferred statements; pending[:mark] belong to the
+	// writes before the current one.
+	pending []stmt
+	mark    int
+	// sp says whether savepoint w is set: spNone, spClean (nothing since
+	// it was set or rolled back to) or spDirty.
+	sp int
+	// own says the current write has set savepoint w (and everything of
+	// earlier writes has been sent before it).
+	own bool
+	// failed is a failure of a statement the writer sent of its own accord
+	// (a deferred one, a savepoint): the batch fails.
+	failed error
+}
+
+const (
+	spNone = iota
+	spClean
+	spDirty
+)
+
+// startWrite begins the next write of the batch.
+func (w *batchWriter) startWrite() {
+	w.mark, w.own = len(w.pending), false
+}
+
+// undoWrite undoes the current write, which failed.
+func (w *batchWriter) undoWrite(ctx context.Context) error {
+	w.pending = w.pending[:w.mark]
+	if !w.own {
+		return nil // it changed nothing but what was still pending
+	}
+	w.own = false
+	w.sp = spClean
+	_, err := w.c.ExecContext(ctx, savepointRollback)
+	return err
+}
+
+// changing sends what must precede a statement that changes data: in a
+// batch of several, the savepoint of the current write (with, before it,
+// what earlier writes left pending), and then st if it is not nil, all in
+// one pipeline.
+func (w *batchWriter) changing(ctx context.Context, st *stmt) (sql.Result, error) {
+	var stmts []stmt
+	if w.isolate && !w.own {
+		if w.mark > 0 && w.sp == spClean {
+			// Earlier writes' statements go after the savepoint: it must
+			// be set again after them.
+			w.sp = spDirty
+		}
+		stmts = append(stmts, w.pending[:w.mark]...)
+		w.pending = append(w.pending[:0], w.pending[w.mark:]...)
+		w.mark = 0
+		switch w.sp {
+		case spNone:
+			stmts = append(stmts, stmt{query: savepointSet})
+		case spDirty:
+			stmts = append(stmts, stmt{query: savepointRelease}, stmt{query: savepointSet})
+		}
+		w.sp, w.own = spDirty, true
+	}
+	if st == nil && len(stmts) == 0 {
+		return nil, nil
+	}
+	if st != nil {
+		stmts = append(stmts, *st)
+	}
+	res, bad, err := w.c.pipeline(ctx, stmts)
+	if err != nil && (st == nil || bad < len(stmts)-1) {
+		w.failed = fmt.Errorf("store: journal or savepoint: %w", err)
+	}
+	return res, err
+}
+
+// sync sends every pending statement: a statement about to read or write
+// the journal's tables must see them.
+func (w *batchWriter) sync(ctx context.Context) error {
+	if len(w.pending) == 0 {
+		return nil
+	}
+	if len(w.pending) > w.mark {
+		// The current write's own entries: they must be undone with it.
+		if _, err := w.changing(ctx, nil); err != nil {
+			return err
+		}
+	}
+	return w.flush(ctx)
+}
+
+// flush sends the pending statements. A failure fails the batch.
+func (w *batchWriter) flush(ctx context.Context) error {
+	if w.failed != nil {
+		return w.failed
+	}
+	if len(w.pending) == 0 {
+		return nil
+	}
+	_, _, err := w.c.pipeline(ctx, w.pending)
+	w.pending, w.mark = w.pending[:0], 0
+	if err != nil {
+		w.failed = fmt.Errorf("store: journal: %w", err)
+	}
+	if !w.own && w.sp == spClean {
+		// What was sent went after the savepoint: it must be set again
+		// before the next write changes anything.
+		w.sp = spDirty
+	}
+	return w.failed
+}
+
+// journaled reports whether query touches the journal's tables.
+func journaled(query string) bool {
+	return strings.Contains(query, "journal") || strings.Contains(query, "checkpoints")
+}
+
+// reading reports whether query only reads.
+func reading(query string) bool {
+	return len(query) >= 6 && strings.EqualFold(query[:6], "SELECT")
+}
+
+func (w *batchWriter) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ctx = context.WithoutCancel(ctx)
+	if w.deferrable[query] {
+		w.pending = append(w.pending, stmt{query, args})
+		return deferred{}, nil
+	}
+	if journaled(query) {
+		if err := w.sync(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return w.changing(ctx, &stmt{query, args})
+}
+
+func (w *batchWriter) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	ctx = context.WithoutCancel(ctx)
+	if err := w.before(ctx, query); err != nil {
+		return nil, err
+	}
+	return w.c.QueryContext(ctx, query, args...)
+}
+
+func (w *batchWriter) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	ctx = context.WithoutCancel(ctx)
+	// A *sql.Row cannot carry an error of what must run before; the
+	// writer keeps it (failed), and the batch fails.
+	w.before(ctx, query)
+	return w.c.QueryRowContext(ctx, query, args...)
+}
+
+// before sends what must run before a query.
+func (w *batchWriter) before(ctx context.Context, query string) error {
+	if journaled(query) {
+		if err := w.sync(ctx); err != nil {
+			return err
+		}
+	}
+	if !reading(query) {
+		_, err := w.changing(ctx, nil)
+		return err
+	}
+	return nil
+}
+
+// deferred is the result of a deferred statement: each changes one row,
+// or fails the batch.
+type deferred struct{}
+
+func (deferred) LastInsertId() (int64, error) { return 0, errors.New("store: no insert id") }
+func (deferred) RowsAffected() (int64, error) { return 1, nil }
 
 // querier is what *sql.DB and *sql.Tx share.
 type querier interface {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -87,9 +88,64 @@ func openPostgres(ctx context.Context, cfg Config) (dialect, error) {
 
 func (d *postgresDialect) name() string { return "postgres" }
 
-func (d *postgresDialect) begin(ctx context.Context) (*sql.Tx, error) {
-	return d.db.BeginTx(ctx, nil)
+func (d *postgresDialect) begin(ctx context.Context) (*sql.Tx, wconn, error) {
+	// The transaction runs on a connection of its own, so that the batch
+	// can reach it through pgx to pipeline statements.
+	conn, err := d.db.Conn(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	return tx, &pgConn{Tx: tx, conn: conn}, nil
 }
+
+// pgConn runs a batch's statements in its transaction; several at once go
+// in one pgx pipeline: one round trip to the server.
+type pgConn struct {
+	*sql.Tx
+	conn *sql.Conn
+}
+
+func (c *pgConn) pipeline(ctx context.Context, stmts []stmt) (sql.Result, int, error) {
+	if len(stmts) == 1 {
+		res, err := c.ExecContext(ctx, stmts[0].query, stmts[0].args...)
+		return res, 0, err
+	}
+	var res sql.Result
+	bad := len(stmts)
+	err := c.conn.Raw(func(dc any) error {
+		pc, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("store: PostgreSQL driver %T is not pgx", dc)
+		}
+		b := &pgx.Batch{}
+		for _, st := range stmts {
+			b.Queue(st.query, st.args...)
+		}
+		br := pc.Conn().SendBatch(ctx, b)
+		for i := range stmts {
+			tag, err := br.Exec()
+			if err != nil {
+				br.Close()
+				bad = i
+				return err
+			}
+			res = driver.RowsAffected(tag.RowsAffected())
+		}
+		return br.Close()
+	})
+	if err != nil {
+		return nil, bad, err
+	}
+	return res, len(stmts), nil
+}
+
+// end returns the connection to the pool.
+func (c *pgConn) end() { c.conn.Close() }
 
 func (d *postgresDialect) reader() *sql.DB { return d.db }
 
@@ -100,26 +156,7 @@ func (d *postgresDialect) lockJournal(ctx context.Context, tx *sql.Tx) error {
 
 // prepare does nothing: pgx keeps a cache of prepared statements on each
 // connection already (QueryExecModeCacheStatement).
-func (d *postgresDialect) prepare([]string) {}
-
-func (d *postgresDialect) writer(tx *sql.Tx) querier { return tx }
-
-func (d *postgresDialect) savepoint(ctx context.Context, w querier) error {
-	_, err := w.ExecContext(ctx, "SAVEPOINT w")
-	return err
-}
-
-// resavepoint sends both statements in one simple-protocol message: one
-// round trip instead of two.
-func (d *postgresDialect) resavepoint(ctx context.Context, w querier) error {
-	_, err := w.ExecContext(ctx, "RELEASE SAVEPOINT w; SAVEPOINT w")
-	return err
-}
-
-func (d *postgresDialect) rollbackSavepoint(ctx context.Context, w querier) error {
-	_, err := w.ExecContext(ctx, "ROLLBACK TO SAVEPOINT w")
-	return err
-}
+func (d *postgresDialect) prepare(map[string]string) {}
 
 func (d *postgresDialect) conflict(err error) bool {
 	var pe *pgconn.PgError

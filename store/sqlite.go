@@ -26,14 +26,6 @@ type sqliteDialect struct {
 	dir   string
 }
 
-// The savepoint statements of a batch, prepared on the writer like the
-// queries.
-const (
-	sqliteSavepoint  = "SAVEPOINT w"
-	sqliteRelease    = "RELEASE SAVEPOINT w"
-	sqliteRollbackTo = "ROLLBACK TO SAVEPOINT w"
-)
-
 const (
 	dataFile = "derbes.db"
 	keysFile = "keys.db"
@@ -41,7 +33,11 @@ const (
 
 func sqliteDSN(path string, readOnly bool) string {
 	v := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)", "secure_delete(ON)"} {
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)", "secure_delete(ON)",
+		// Statement journals (one per savepoint of a group commit) and
+		// temporary tables in memory: they are scratch, never part of
+		// what a commit makes durable.
+		"temp_store(MEMORY)"} {
 		v.Add("_pragma", p)
 	}
 	if readOnly {
@@ -106,42 +102,47 @@ func openSQLite(ctx context.Context, cfg Config) (dialect, error) {
 	}
 	read.SetMaxOpenConns(8)
 	stmts := newStmtCache(conn)
-	stmts.allow(sqliteSavepoint, sqliteRelease, sqliteRollbackTo)
+	stmts.allow(savepointSet, savepointRelease, savepointRollback)
 	return &sqliteDialect{db: writer, conn: conn, stmts: stmts, read: read, dir: dir}, nil
 }
 
 func (d *sqliteDialect) name() string { return "sqlite" }
 
-func (d *sqliteDialect) begin(ctx context.Context) (*sql.Tx, error) {
-	return d.conn.BeginTx(ctx, nil)
+func (d *sqliteDialect) begin(ctx context.Context) (*sql.Tx, wconn, error) {
+	tx, err := d.conn.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	return tx, sqliteConn{d.stmts}, nil
 }
+
+// sqliteConn runs a batch's statements on the writer connection, where its
+// transaction is open, as statements prepared once (stmtCache).
+type sqliteConn struct{ *stmtCache }
+
+// pipeline runs the statements one after the other: they are calls into
+// the library, not round trips.
+func (c sqliteConn) pipeline(ctx context.Context, stmts []stmt) (sql.Result, int, error) {
+	var res sql.Result
+	for i, st := range stmts {
+		var err error
+		if res, err = c.ExecContext(ctx, st.query, st.args...); err != nil {
+			return nil, i, err
+		}
+	}
+	return res, len(stmts), nil
+}
+
+func (sqliteConn) end() {}
 
 func (d *sqliteDialect) reader() *sql.DB { return d.read }
 
 func (d *sqliteDialect) lockJournal(context.Context, *sql.Tx) error { return nil }
 
-func (d *sqliteDialect) prepare(texts []string) { d.stmts.allow(texts...) }
-
-// writer runs the batch's statements on the writer connection, where tx
-// is open, as prepared statements.
-func (d *sqliteDialect) writer(*sql.Tx) querier { return d.stmts }
-
-func (d *sqliteDialect) savepoint(ctx context.Context, w querier) error {
-	_, err := w.ExecContext(ctx, sqliteSavepoint)
-	return err
-}
-
-func (d *sqliteDialect) resavepoint(ctx context.Context, w querier) error {
-	if _, err := w.ExecContext(ctx, sqliteRelease); err != nil {
-		return err
+func (d *sqliteDialect) prepare(queries map[string]string) {
+	for _, t := range queries {
+		d.stmts.allow(t)
 	}
-	_, err := w.ExecContext(ctx, sqliteSavepoint)
-	return err
-}
-
-func (d *sqliteDialect) rollbackSavepoint(ctx context.Context, w querier) error {
-	_, err := w.ExecContext(ctx, sqliteRollbackTo)
-	return err
 }
 
 func (d *sqliteDialect) conflict(err error) bool {

@@ -8,10 +8,14 @@
 // data keys. A copy of the data store alone opens nothing.
 //
 // Writes are group-committed: concurrent calls to Write are run together in
-// one database transaction, each inside its own savepoint, so that one fsync
-// serves many requests while a failing call rolls back only its own work.
-// Every Write may append journal entries; they are chained and the journal's
-// signed head is updated in the same transaction.
+// one database transaction, each that changes data inside its own
+// savepoint, so that one fsync serves many requests while a failing call
+// rolls back only its own work. Every Write may append journal entries;
+// they are chained and the journal's signed head is updated in the same
+// transaction. The journal's statements are sent at the end of the batch
+// (or before anything that reads the journal), in one round trip on
+// PostgreSQL; on the embedded store the writer's statements are prepared
+// once. docs/performance.md tells what each of these is worth.
 package store
 
 import (
@@ -24,6 +28,7 @@ import (
 	"io/fs"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -65,6 +70,11 @@ type Store struct {
 	closing sync.Once
 	max     int
 	now     func() time.Time
+
+	commits, writes, busy atomic.Int64 // see Stats
+	// deferrable holds the texts of the journal's statements, which a
+	// batch defers (batchWriter).
+	deferrable map[string]bool
 }
 
 // op is one call to Write waiting for its batch.
@@ -77,23 +87,17 @@ type op struct {
 // dialect is what differs between the databases.
 type dialect interface {
 	name() string
-	// begin starts a write transaction.
-	begin(ctx context.Context) (*sql.Tx, error)
+	// begin starts a write transaction, and returns where the batch's
+	// statements run in it.
+	begin(ctx context.Context) (*sql.Tx, wconn, error)
 	// reader is the pool for reads outside write transactions.
 	reader() *sql.DB
 	// lockJournal serialises writers of the journal within tx: a no-op on
 	// SQLite (one writer), an advisory lock on PostgreSQL (several nodes).
 	lockJournal(ctx context.Context, tx *sql.Tx) error
-	// prepare tells the dialect the texts of the store's queries, which its
+	// prepare tells the dialect the store's queries by name, which its
 	// writer may prepare once.
-	prepare(texts []string)
-	// writer is what the writes of a batch run their statements on, in tx.
-	writer(tx *sql.Tx) querier
-	// savepoint sets savepoint w; resavepoint releases it and sets it
-	// again; rollbackSavepoint rolls back to it, keeping it.
-	savepoint(ctx context.Context, w querier) error
-	resavepoint(ctx context.Context, w querier) error
-	rollbackSavepoint(ctx context.Context, w querier) error
+	prepare(queries map[string]string)
 	// conflict reports whether err is a unique-constraint violation.
 	conflict(err error) bool
 	// size returns the bytes the store occupies.
@@ -123,11 +127,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		d.close()
 		return nil, err
 	}
-	texts := make([]string, 0, len(q))
-	for _, t := range q {
-		texts = append(texts, t)
-	}
-	d.prepare(texts)
+	d.prepare(q)
 	s := &Store{
 		d: d, q: q, signer: cfg.Signer,
 		queue: make(chan *op, 4096), quit: make(chan struct{}), done: make(chan struct{}),
@@ -135,6 +135,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	if s.max <= 0 {
 		s.max = 256
+	}
+	s.deferrable = map[string]bool{}
+	for _, name := range []string{"JournalInsert", "JournalHeadPut", "CheckpointInsert"} {
+		s.deferrable[s.sql(name)] = true
 	}
 	go s.loop()
 	return s, nil
