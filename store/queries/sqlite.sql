@@ -27,7 +27,9 @@ WHERE id = ? AND state <> 'destroyed';
 INSERT INTO identifiers (kind, hash, subject_id) VALUES (?, ?, ?);
 
 -- name: IdentifierFind
-SELECT subject_id FROM identifiers WHERE kind = ? AND hash = ? ORDER BY subject_id LIMIT 100;
+-- CAST keeps SQLite from re-planning at every call for the partial index on
+-- IINs; the primary key (kind, hash, subject_id) serves the lookup.
+SELECT subject_id FROM identifiers WHERE kind = CAST(? AS TEXT) AND hash = ? ORDER BY subject_id LIMIT 100;
 
 -- name: IdentifiersDelete
 DELETE FROM identifiers WHERE subject_id = ?;
