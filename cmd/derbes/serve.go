@@ -107,6 +107,9 @@ func background(ctx context.Context, in *instance, n notify.Notifier, log *slog.
 	run := func(what string, fn func() (string, error)) {
 		started := time.Now()
 		summary, err := fn()
+		if err != nil && ctx.Err() != nil {
+			return // cut short by shutdown: the work stays due for the next start
+		}
 		if err != nil && !errors.Is(err, vault.ErrSweepRunning) {
 			log.Warn("scheduled work failed; it will be retried", slog.String("job", what), slog.String("error", err.Error()))
 		}
