@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/derbes/derbes/consent"
+	"github.com/derbes/derbes/journal"
 	"github.com/derbes/derbes/policy"
 	"github.com/derbes/derbes/vault"
 )
@@ -214,7 +215,7 @@ func (s *Server) updateRecord(w http.ResponseWriter, r *http.Request, a vault.Ac
 
 // JournalPage is a page of the journal.
 type JournalPage struct {
-	Entries []any `json:"entries"`
+	Entries []*journal.Entry `json:"entries"`
 	// Next is the "after" of the next page; 0 when this is the last.
 	Next int64 `json:"next,omitempty"`
 }
@@ -240,9 +241,9 @@ func (s *Server) journal(w http.ResponseWriter, r *http.Request, a vault.Actor) 
 		s.fail(w, r, err)
 		return
 	}
-	page := JournalPage{Entries: make([]any, len(entries))}
-	for i, e := range entries {
-		page.Entries[i] = e
+	page := JournalPage{Entries: entries}
+	if page.Entries == nil {
+		page.Entries = []*journal.Entry{}
 	}
 	if len(entries) == limit {
 		page.Next = entries[len(entries)-1].Seq

@@ -479,7 +479,7 @@ func TestOpenAPISchemas(t *testing.T) {
 		"Subject":     &vault.Subject{ID: id1, Category: "applicant", State: "active", Identifiers: map[string]string{"iin": "900101300126"}, CreatedAt: now, Records: []vault.RecordRef{{ID: id2, Purpose: "appeals", State: "active"}}},
 		"Record":      record,
 		"Records":     api.Records{Records: []*vault.Record{record}},
-		"JournalPage": api.JournalPage{Entries: []any{&journal.Entry{Seq: 1, At: now, Actor: "apikey:0f3a9c1d2e4b", Action: journal.RecordRead, Purpose: "appeals", Subject: id1, Record: id2, Outcome: journal.OK, Detail: `{"role":"x"}`, Hash: make([]byte, 32)}}, Next: 1},
+		"JournalPage": api.JournalPage{Entries: []*journal.Entry{{Seq: 1, At: now, Actor: "apikey:0f3a9c1d2e4b", Action: journal.RecordRead, Purpose: "appeals", Subject: id1, Record: id2, Outcome: journal.OK, Detail: `{"role":"x"}`, Hash: make([]byte, 32)}}, Next: 1},
 		"PolicyOut":   map[string]any{"version": 1, "sha256": strings.Repeat("ab", 32), "policy": map[string]any{"derbes": 1}},
 		"Problem":     api.Problem{Type: api.ProblemType("not-found"), Title: "Not Found", Status: 404, Detail: "no such subject or record"},
 	}

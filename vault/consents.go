@@ -366,7 +366,7 @@ func (v *Vault) WithdrawConsent(ctx context.Context, a Actor, consentID, purpose
 		return nil, problem(Invalid, "invalid-reason", "reason", "reason is a short code such as subject-request")
 	}
 	if w.Refusal != nil {
-		if !contains(refusalReasons, w.Refusal.Reason) {
+		if !slices.Contains(refusalReasons, w.Refusal.Reason) {
 			return nil, problem(Invalid, "invalid-reason", "refusal.reason", "a withdrawal may only be refused because it contradicts a law or an obligation is unfulfilled (Art. 8 p.2): %s", strings.Join(refusalReasons, " or "))
 		}
 		if strings.TrimSpace(w.Refusal.Basis) == "" || len(w.Refusal.Basis) > 2000 {
@@ -381,7 +381,7 @@ func (v *Vault) WithdrawConsent(ctx context.Context, a Actor, consentID, purpose
 		if err != nil {
 			return err
 		}
-		if !contains(strings.Split(c.Purposes, ","), purpose) {
+		if !slices.Contains(strings.Split(c.Purposes, ","), purpose) {
 			refusal = problem(Denied, "purpose-mismatch", "", "the consent does not cover purpose %q; declare one of its purposes", purpose)
 			return tx.JournalAppend(ctx, &journal.Entry{Actor: a.ID, Action: actionConsentWithdraw, Purpose: purpose, Subject: c.SubjectID, Outcome: journal.Denied,
 				Detail: detail(map[string]any{"role": a.Role, "consent": c.ID, "reason": refusal.Code})})
@@ -527,7 +527,7 @@ func (v *Vault) Receipt(ctx context.Context, a Actor, consentID, eventID, purpos
 		if row, err = tx.ConsentGet(ctx, consentID); err != nil {
 			return err
 		}
-		if !contains(strings.Split(row.Purposes, ","), purpose) {
+		if !slices.Contains(strings.Split(row.Purposes, ","), purpose) {
 			refusal = problem(Denied, "purpose-mismatch", "", "the consent does not cover purpose %q; declare one of its purposes", purpose)
 			return tx.JournalAppend(ctx, &journal.Entry{Actor: a.ID, Action: actionConsentRead, Purpose: purpose, Subject: row.SubjectID, Outcome: journal.Denied,
 				Detail: detail(map[string]any{"role": a.Role, "consent": row.ID, "reason": refusal.Code})})

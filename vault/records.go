@@ -70,7 +70,7 @@ func prepareRecord(act *Active, category string, nr NewRecord) (*preparedRecord,
 		return nil, problem(Invalid, "channel-required", "channel", "say through which channel the data was collected")
 	case !act.HasChannel(nr.Channel):
 		return nil, problem(Invalid, "unknown-channel", "channel", "channel %q is not in the policy", nr.Channel)
-	case len(pu.Channels) > 0 && !contains(pu.Channels, nr.Channel):
+	case len(pu.Channels) > 0 && !slices.Contains(pu.Channels, nr.Channel):
 		return nil, problem(Invalid, "channel-not-allowed", "channel", "purpose %q does not collect through channel %q", pu.ID, nr.Channel)
 	}
 	if nr.Ground == "" && len(pu.Grounds) == 1 {
@@ -79,7 +79,7 @@ func prepareRecord(act *Active, category string, nr NewRecord) (*preparedRecord,
 	switch {
 	case nr.Ground == "":
 		return nil, problem(Invalid, "ground-required", "ground", "purpose %q rests on several grounds (%s): say which one", pu.ID, strings.Join(pu.Grounds, ", "))
-	case !contains(pu.Grounds, nr.Ground):
+	case !slices.Contains(pu.Grounds, nr.Ground):
 		return nil, problem(Invalid, "ground-not-allowed", "ground", "purpose %q does not rest on ground %q", pu.ID, nr.Ground)
 	}
 	if len(nr.Fields) == 0 {
@@ -289,7 +289,7 @@ func decisions(r *store.Record, role policy.Role, want []string) map[string]any 
 func visible(r *store.Record, role policy.Role, want []string) []string {
 	var out []string
 	for _, f := range strings.Split(r.FieldNames, ",") {
-		if role.Sees(f) && (len(want) == 0 || contains(want, f)) {
+		if role.Sees(f) && (len(want) == 0 || slices.Contains(want, f)) {
 			out = append(out, f)
 		}
 	}
@@ -304,7 +304,7 @@ func (v *Vault) open(got readable, role policy.Role, want []string) (*Record, er
 		return nil, err
 	}
 	show := visible(r, role, want)
-	fields, err := openFields(dk, "field", r.ID, r.Fields, func(f string) bool { return contains(show, f) })
+	fields, err := openFields(dk, "field", r.ID, r.Fields, func(f string) bool { return slices.Contains(show, f) })
 	if err != nil {
 		return nil, err
 	}
@@ -312,7 +312,7 @@ func (v *Vault) open(got readable, role policy.Role, want []string) (*Record, er
 	out := &Record{ID: r.ID, Subject: r.SubjectID, Purpose: r.Purpose, Channel: r.Channel, Ground: r.Ground, Consent: r.ConsentID, State: r.State, Fields: fields,
 		Masked: masked, PolicyVersion: r.PolicyVersion, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, DestroyedAt: r.DestroyedAt}
 	for _, f := range strings.Split(r.FieldNames, ",") {
-		if !contains(show, f) && (len(want) == 0 || contains(want, f)) {
+		if !slices.Contains(show, f) && (len(want) == 0 || slices.Contains(want, f)) {
 			out.Withheld = append(out.Withheld, f)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -91,7 +92,7 @@ func (v *Vault) SubmitRequest(ctx context.Context, a Actor, nr NewRequest) (*Req
 		return nil, err
 	}
 	switch {
-	case !contains(request.Kinds, nr.Kind):
+	case !slices.Contains(request.Kinds, nr.Kind):
 		return nil, problem(Invalid, "unknown-kind", "kind", "kind must be one of %s", strings.Join(request.Kinds, ", "))
 	case nr.Channel == "":
 		return nil, problem(Invalid, "channel-required", "channel", "say how the request arrived (channel)")
@@ -303,7 +304,7 @@ func (v *Vault) VerifyRequest(ctx context.Context, a Actor, id string, ver Verif
 		return nil, err
 	}
 	for _, c := range ver.Checked {
-		if !contains(request.Requisites, c) {
+		if !slices.Contains(request.Requisites, c) {
 			return nil, problem(Invalid, "invalid-value", "checked", "requisites are %s", strings.Join(request.Requisites, ", "))
 		}
 	}
@@ -327,7 +328,7 @@ func (v *Vault) VerifyRequest(ctx context.Context, a Actor, id string, ver Verif
 		provided := c.Identity.Provided()
 		var missing []string
 		for _, req := range required {
-			if !contains(provided, req) || !contains(ver.Checked, req) {
+			if !slices.Contains(provided, req) || !slices.Contains(ver.Checked, req) {
 				missing = append(missing, req)
 			}
 		}
@@ -508,7 +509,7 @@ func (v *Vault) RefuseRequest(ctx context.Context, a Actor, id, reason, explanat
 	if _, _, err := v.authorize(ctx, a, policy.CanRequests, "", "", ""); err != nil {
 		return nil, err
 	}
-	if !contains(request.RefusalReasons, reason) {
+	if !slices.Contains(request.RefusalReasons, reason) {
 		return nil, problem(Invalid, "invalid-reason", "reason", "reason is one of %s", strings.Join(request.RefusalReasons, ", "))
 	}
 	if strings.TrimSpace(explanation) == "" || len(explanation) > 4000 {

@@ -3,6 +3,7 @@ package vault
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -77,7 +78,7 @@ func (v *Vault) createSubject(ctx context.Context, a Actor, ns NewSubject) (subj
 		return "", "", "", problem(Invalid, "category-not-allowed", "category", "purpose %q does not concern subjects of category %q", pu.ID, ns.Category)
 	}
 	for kind := range ns.Identifiers {
-		if !contains(identifierKinds, kind) {
+		if !slices.Contains(identifierKinds, kind) {
 			return "", "", "", problem(Invalid, "unknown-identifier", kind, "identifier %q is not one of iin, phone, email", kind)
 		}
 	}
@@ -258,7 +259,7 @@ func (v *Vault) Lookup(ctx context.Context, a Actor, purpose, kind, value string
 	if err != nil {
 		return nil, err
 	}
-	if !contains(identifierKinds, kind) {
+	if !slices.Contains(identifierKinds, kind) {
 		return nil, problem(Invalid, "unknown-identifier", kind, "look up by iin, phone or email")
 	}
 	f, ok := act.Field(kind)

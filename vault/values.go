@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -81,7 +82,7 @@ func checkFields(p *policy.Policy, pu policy.Purpose, category string, values ma
 			return nil, problem(Invalid, "unknown-field", name, "field %q is not in the policy", name)
 		case p.Forbidden(f):
 			return nil, problem(Invalid, "forbidden-category", name, "field %q is of category %q, which the policy forbids collecting", name, f.Category)
-		case !contains(allowed, name):
+		case !slices.Contains(allowed, name):
 			return nil, problem(Invalid, "field-not-allowed", name, "field %q may not be collected for purpose %q about a %q", name, pu.ID, category)
 		}
 		n, perr := normalise(f, values[name])
@@ -91,13 +92,4 @@ func checkFields(p *policy.Policy, pu policy.Purpose, category string, values ma
 		out[name] = n
 	}
 	return out, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
