@@ -47,6 +47,10 @@ type detector struct {
 	mu      sync.Mutex
 	reads   map[string]*window
 	denials map[string]*window
+	// opened remembers the dedup keys of incidents this process already
+	// registered, so that a rule firing on every request (off-hours work)
+	// costs one write, not one per request.
+	opened map[string]bool
 }
 
 type window struct {
@@ -141,6 +145,12 @@ func (v *Vault) offHours(a Actor, role policy.Role, now time.Time) {
 // openIncident registers an incident, once per dedup key, with its notice
 // deadline: one working day from detection (Art. 25 p.2 sp.8).
 func (v *Vault) openIncident(kind, source string, a Actor, subjects []string, description, dedup string) (string, error) {
+	v.det.mu.Lock()
+	seen := v.det.opened[dedup]
+	v.det.mu.Unlock()
+	if seen {
+		return "", nil
+	}
 	ctx := context.Background()
 	now := v.now()
 	i := &store.Incident{ID: newID(), Kind: kind, Source: source, Principal: a.ID, DetectedAt: now, Subjects: strings.Join(subjects, ","),
@@ -166,6 +176,14 @@ func (v *Vault) openIncident(kind, source string, a Actor, subjects []string, de
 		return tx.JournalAppend(ctx, &journal.Entry{Actor: System.ID, Action: actionIncidentOpen, Outcome: journal.OK,
 			Detail: detail(map[string]any{"incident": i.ID, "kind": kind, "source": source, "principal": a.ID, "notice_due": dueText(i.NoticeDue)})})
 	})
+	if err == nil {
+		v.det.mu.Lock()
+		if len(v.det.opened) > 10000 { // keys carry their hour or day: old ones never recur
+			v.det.opened = map[string]bool{}
+		}
+		v.det.opened[dedup] = true
+		v.det.mu.Unlock()
+	}
 	return i.ID, err
 }
 

@@ -59,7 +59,7 @@ func Open(ctx context.Context, s *store.Store, ring *keys.Ring) (*Vault, error) 
 	// A deadline that reaches a year without an official calendar file is
 	// counted on the year the rules generate, and says it is unconfirmed.
 	v := &Vault{store: s, ring: ring, cal: calendar.Default().Lenient(), now: now,
-		det: detector{reads: map[string]*window{}, denials: map[string]*window{}}}
+		det: detector{reads: map[string]*window{}, denials: map[string]*window{}, opened: map[string]bool{}}}
 	err := s.Write(ctx, func(tx *store.Tx) error {
 		checks, err := tx.MasterChecks(ctx)
 		if err != nil {
