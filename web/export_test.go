@@ -11,5 +11,5 @@ import (
 
 // NewAt is New with a clock, for tests of the review reminder.
 func NewAt(v *vault.Vault, s *store.Store, log *slog.Logger, now func() time.Time) http.Handler {
-	return newServer(v, s, log, now)
+	return newServer(v, s, log, Options{}, now)
 }

@@ -4,6 +4,7 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"strconv"
 	"strings"
@@ -31,18 +32,40 @@ var catalogFiles embed.FS
 
 // catalogs are the UI messages by language and key. A key missing from a
 // catalog renders as a visible marker (T), which the tests look for.
+//
+// A language's catalog is i18n/<lang>.json together with every
+// i18n/<part>.<lang>.json, so that each face (the published policy, the
+// staff console, the subject portal) keeps its messages in its own files.
+// A key defined twice is a mistake, caught when derbes starts.
 var catalogs = func() map[string]map[string]string {
 	out := map[string]map[string]string{}
+	entries, err := fs.ReadDir(catalogFiles, "i18n")
+	if err != nil {
+		panic("web: catalogs: " + err.Error())
+	}
 	for _, l := range Langs {
-		b, err := catalogFiles.ReadFile("i18n/" + l + ".json")
+		out[l] = map[string]string{}
+	}
+	for _, e := range entries {
+		name := strings.TrimSuffix(e.Name(), ".json")
+		lang := name[strings.LastIndex(name, ".")+1:]
+		if _, ok := out[lang]; !ok {
+			panic("web: catalog " + e.Name() + " is for no language of " + strings.Join(Langs, ", "))
+		}
+		b, err := catalogFiles.ReadFile("i18n/" + e.Name())
 		if err != nil {
-			panic("web: catalog " + l + ": " + err.Error())
+			panic("web: catalog " + e.Name() + ": " + err.Error())
 		}
 		m := map[string]string{}
 		if err := json.Unmarshal(b, &m); err != nil {
-			panic("web: catalog " + l + ": " + err.Error())
+			panic("web: catalog " + e.Name() + ": " + err.Error())
 		}
-		out[l] = m
+		for k, v := range m {
+			if _, dup := out[lang][k]; dup {
+				panic("web: catalog " + e.Name() + ": key " + k + " is defined twice")
+			}
+			out[lang][k] = v
+		}
 	}
 	return out
 }()

@@ -24,6 +24,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/derbes/derbes/access"
+	"github.com/derbes/derbes/notify"
 	"github.com/derbes/derbes/store"
 	"github.com/derbes/derbes/vault"
 )
@@ -42,6 +44,7 @@ type server struct {
 	vault *vault.Vault
 	store *store.Store
 	log   *slog.Logger
+	opts  Options
 	mux   *http.ServeMux
 	// guarded is mux behind cross-origin protection.
 	guarded http.Handler
@@ -52,15 +55,28 @@ type server struct {
 	parsed sync.Map // int64 → *earlier
 }
 
-// New returns the web handler over the vault (the policy in force) and its
-// store (earlier versions), wrapped in cross-origin protection for the
-// state-changing requests of the console to come.
-func New(v *vault.Vault, s *store.Store, log *slog.Logger) http.Handler {
-	return newServer(v, s, log, time.Now)
+// Options are what the faces beyond the published policy need.
+type Options struct {
+	// Staff signs staff in to the console (/console); nil leaves the
+	// console answering 404.
+	Staff *access.Staff
+	// Notifier sends subjects their one-time sign-in codes for the
+	// portal (/portal); nil leaves the portal answering 404.
+	Notifier notify.Notifier
+	// Development prints the portal's one-time codes to the log instead
+	// of sending them; never set it in production.
+	Development bool
 }
 
-func newServer(v *vault.Vault, s *store.Store, log *slog.Logger, now func() time.Time) *server {
-	srv := &server{vault: v, store: s, log: log, mux: http.NewServeMux(), now: now, pages: map[string]*template.Template{}}
+// New returns the web handler over the vault (the policy in force) and its
+// store (earlier versions), wrapped in cross-origin protection for the
+// state-changing requests of the console and the portal.
+func New(v *vault.Vault, s *store.Store, log *slog.Logger, o Options) http.Handler {
+	return newServer(v, s, log, o, time.Now)
+}
+
+func newServer(v *vault.Vault, s *store.Store, log *slog.Logger, o Options, now func() time.Time) *server {
+	srv := &server{vault: v, store: s, log: log, opts: o, mux: http.NewServeMux(), now: now, pages: map[string]*template.Template{}}
 	for _, name := range []string{"policy", "versions", "notice", "notices", "error"} {
 		srv.pages[name] = template.Must(template.ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html"))
 	}
@@ -99,9 +115,12 @@ func (w *statusWriter) WriteHeader(code int) {
 }
 
 // Serves reports whether path belongs to the web handler: the policy, the
-// consent notices and snippet, and the static files.
+// consent notices and snippet, the staff console, the subject portal and
+// the static files.
 func Serves(path string) bool {
 	return path == "/policy" || strings.HasPrefix(path, "/policy/") ||
+		path == "/console" || strings.HasPrefix(path, "/console/") ||
+		path == "/portal" || strings.HasPrefix(path, "/portal/") ||
 		path == "/consent-notice" || path == "/consent-snippet.js" ||
 		strings.HasPrefix(path, "/static/")
 }

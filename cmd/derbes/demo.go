@@ -48,7 +48,7 @@ func (c *DemoCmd) Run(g *Globals) error {
 			fmt.Fprintf(os.Stderr, "created keyring %s\n", g.Keyring)
 		}
 	}
-	return serve(g, c.Listen, p, src, func(ctx context.Context, in *instance, base string) error {
+	return serve(g, c.Listen, p, src, true, func(ctx context.Context, in *instance, base string) error {
 		key, _, err := access.NewKeys(in.store).Create(ctx, "demo", "integration", "derbes demo")
 		if err != nil {
 			return err

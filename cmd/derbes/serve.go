@@ -32,12 +32,14 @@ func (c *ServeCmd) Run(g *Globals) error {
 	if err != nil {
 		return &exitError{2, err.Error()}
 	}
-	return serve(g, c.Listen, p, src, nil)
+	return serve(g, c.Listen, p, src, false, nil)
 }
 
 // serve opens derbes, activates the policy and serves the API until a
-// signal. ready, if set, is called with the base URL once listening.
-func serve(g *Globals, listen string, p *policy.Policy, src []byte, ready func(ctx context.Context, in *instance, base string) error) error {
+// signal. dev is development mode (derbes demo): the portal's one-time
+// codes go to the log. ready, if set, is called with the base URL once
+// listening.
+func serve(g *Globals, listen string, p *policy.Policy, src []byte, dev bool, ready func(ctx context.Context, in *instance, base string) error) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log := g.logger()
@@ -50,9 +52,14 @@ func serve(g *Globals, listen string, p *policy.Policy, src []byte, ready func(c
 	if err != nil {
 		return err
 	}
+	n, err := notify.FromURL(g.Notify, log)
+	if err != nil {
+		return err
+	}
+	staff := access.NewStaff(in.store, in.ring, nil)
 	srv := &http.Server{
 		Handler: web.Mount(api.New(in.vault, access.NewKeys(in.store), log, func(ctx context.Context) error { _, err := in.store.Size(ctx); return err }).
-			WithStaff(access.NewStaff(in.store, in.ring, nil)), web.New(in.vault, in.store, log)),
+			WithStaff(staff), web.New(in.vault, in.store, log, web.Options{Staff: staff, Notifier: n, Development: dev})),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -64,11 +71,6 @@ func serve(g *Globals, listen string, p *policy.Policy, src []byte, ready func(c
 		return err
 	}
 	base := "http://" + ln.Addr().String()
-	n, err := notify.FromURL(g.Notify, log)
-	if err != nil {
-		ln.Close()
-		return err
-	}
 	go background(ctx, in, n, log)
 	log.Info("serving", slog.String("url", base), slog.String("store", in.store.Dialect()), slog.Int64("policy_version", act.Version), slog.String("policy", p.Version))
 	errc := make(chan error, 1)
