@@ -15,6 +15,7 @@ func (s *server) routes() {
 	s.mux.HandleFunc("GET /consent-notice", s.notice)
 	s.mux.HandleFunc("GET /consent-snippet.js", s.snippet)
 	s.mux.Handle("GET /static/", s.static())
+	s.mux.HandleFunc("GET /favicon.ico", s.favicon)
 	s.mux.HandleFunc("/", s.unrouted)
 }
 
@@ -44,4 +45,17 @@ func (s *server) unrouted(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.problem(w, r, nil, http.StatusNotFound, "not_found")
+}
+
+// favicon answers the browser's own request for /favicon.ico, which every
+// page would otherwise turn into a 404 in the log.
+func (s *server) favicon(w http.ResponseWriter, r *http.Request) {
+	b, err := staticFiles.ReadFile("static/favicon.png")
+	if err != nil {
+		s.fail(w, r, nil, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	w.Header().Set("Content-Type", "image/png")
+	w.Write(b)
 }

@@ -122,7 +122,7 @@ func Serves(path string) bool {
 		path == "/console" || strings.HasPrefix(path, "/console/") ||
 		path == "/portal" || strings.HasPrefix(path, "/portal/") ||
 		path == "/consent-notice" || path == "/consent-snippet.js" ||
-		strings.HasPrefix(path, "/static/")
+		strings.HasPrefix(path, "/static/") || path == "/favicon.ico"
 }
 
 // Mount sends the paths Serves names to web and every other one to api, as
