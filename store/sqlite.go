@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -93,6 +94,11 @@ func openSQLite(ctx context.Context, cfg Config) (dialect, error) {
 			writer.Close()
 			return nil, fmt.Errorf("store: %s: %w", stmt, err)
 		}
+	}
+	if err := finishShredding(ctx, conn); err != nil {
+		conn.Close()
+		writer.Close()
+		return nil, err
 	}
 	read, err := sql.Open("sqlite", sqliteDSN(dataPath, true))
 	if err != nil {
@@ -199,6 +205,28 @@ func (d *sqliteDialect) backup(ctx context.Context, dir string, keys bool) error
 		if err := os.Chmod(target, 0o600); err != nil {
 			return fmt.Errorf("store: %w", err)
 		}
+	}
+	return nil
+}
+
+// finishShredding deletes the data keys of subjects and records that the
+// data file says are destroyed. In WAL mode a transaction over two
+// attached files is atomic in each file but not across them: SQLite
+// commits the main file (the data) first, then keys.db, so a power loss
+// between the two leaves a destruction whose ciphertexts are gone and
+// journaled but whose key survived. That key opens nothing in the current
+// store, but it would open an old backup of the data; deleting it here, at
+// every open, finishes the destruction the journal already records.
+func finishShredding(ctx context.Context, conn *sql.Conn) error {
+	res, err := conn.ExecContext(ctx, `DELETE FROM keys.data_keys WHERE owner IN (
+    SELECT id FROM main.subjects WHERE state = 'destroyed'
+    UNION ALL
+    SELECT id FROM main.records WHERE state = 'destroyed')`)
+	if err != nil {
+		return fmt.Errorf("store: finishing interrupted key shredding: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		slog.Warn("store: a destruction interrupted by a crash left data keys behind; they are now deleted", slog.Int64("keys", n))
 	}
 	return nil
 }
