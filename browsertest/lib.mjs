@@ -7,6 +7,7 @@
 // calls check(label) on each, and ends with finish(), which prints what
 // failed and sets the exit code. browser_test.go runs the scripts.
 import { chromium } from 'playwright-core';
+import { createHmac } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -87,4 +88,23 @@ export async function start(name, { width = 1280, height = 900 } = {}) {
     },
   };
   return run;
+}
+
+// totp is the current RFC 6238 code (SHA-1, 30 s, 6 digits) for a secret
+// given in hex: what the responsible person's authenticator app shows.
+export function totp(hexSecret, at = Date.now()) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 1000 / 30)));
+  const mac = createHmac('sha1', Buffer.from(hexSecret, 'hex')).update(counter).digest();
+  const off = mac[mac.length - 1] & 15;
+  const n = (mac.readUInt32BE(off) & 0x7fffffff) % 1000000;
+  return String(n).padStart(6, '0');
+}
+
+// lastMessage is the newest message derbes sent to an address (a phone
+// number or an e-mail), from the test's outbox.
+export async function lastMessage(to) {
+  const res = await fetch(`${fixture.outbox}/?to=${encodeURIComponent(to)}`);
+  if (!res.ok) throw new Error(`no message was sent to the resident (outbox answered ${res.status})`);
+  return res.json();
 }
