@@ -43,15 +43,13 @@ type Keys struct {
 }
 
 type cached struct {
-	hash    [32]byte
-	p       Principal
-	checked time.Time
+	hash [32]byte
+	p    Principal
+	// gen is the revocation generation read before the key was checked:
+	// the entry is good only while the store's generation is still gen.
+	gen     int64
 	touched time.Time
 }
-
-// cacheFor bounds how long a revoked key may still be accepted by a node
-// that checked it just before.
-const cacheFor = 5 * time.Second
 
 // NewKeys returns the API key service over s.
 func NewKeys(s *store.Store) *Keys {
@@ -85,7 +83,9 @@ func (k *Keys) Create(ctx context.Context, actor, role, label string) (string, *
 	return "dbs_" + key.ID + "_" + sec, key, nil
 }
 
-// Revoke revokes a key at once on this node (others within cacheFor).
+// Revoke revokes a key at once on every node: the revocation bumps the
+// store's revocation generation, which every node reads on each request
+// before it trusts its cache.
 func (k *Keys) Revoke(ctx context.Context, actor, id string) error {
 	err := k.store.Write(ctx, func(tx *store.Tx) error {
 		if err := tx.APIKeyRevoke(ctx, id, k.now()); err != nil {
@@ -110,10 +110,20 @@ func (k *Keys) Authenticate(ctx context.Context, presented string) (Principal, e
 	sum := sha256.Sum256([]byte(sec))
 	now := k.now()
 
+	// One cheap read (a one-row table) per request: when any node revoked
+	// anything since this node cached the key, the entry is not trusted.
+	var gen int64
+	if err := k.store.Read(ctx, func(r *store.Reader) error {
+		var err error
+		gen, err = r.RevocationGeneration(ctx)
+		return err
+	}); err != nil {
+		return Principal{}, err
+	}
 	k.mu.Lock()
 	c, hit := k.cache[id]
 	k.mu.Unlock()
-	if hit && now.Sub(c.checked) < cacheFor {
+	if hit && c.gen == gen {
 		if subtle.ConstantTimeCompare(c.hash[:], sum[:]) != 1 {
 			return Principal{}, ErrBadKey
 		}
@@ -135,7 +145,7 @@ func (k *Keys) Authenticate(ctx context.Context, presented string) (Principal, e
 		return Principal{}, ErrBadKey
 	}
 	p := Principal{ID: "apikey:" + id, Role: key.Role}
-	c = cached{hash: sum, p: p, checked: now, touched: c.touched}
+	c = cached{hash: sum, p: p, gen: gen, touched: c.touched}
 	if key.LastUsedAt == nil || now.Sub(*key.LastUsedAt) > time.Minute {
 		// Last use is kept to the minute; it is bookkeeping, not the journal
 		// (every action the key takes is journaled on its own).

@@ -86,8 +86,10 @@ func (t *Tx) StaffDisable(ctx context.Context, login string, at time.Time) error
 	if err := t.execOne(ctx, "StaffDisable", micros(at), login); err != nil {
 		return err
 	}
-	_, err := t.exec(ctx, "SessionsRevoke", micros(at), login)
-	return err
+	if _, err := t.exec(ctx, "SessionsRevoke", micros(at), login); err != nil {
+		return err
+	}
+	return t.RevocationBump(ctx)
 }
 
 // Session is a signed-in staff member's session.

@@ -410,7 +410,10 @@ func (t *Tx) APIKeyInsert(ctx context.Context, k *APIKey) error {
 
 // APIKeyRevoke revokes a key; ErrNotFound if unknown or already revoked.
 func (t *Tx) APIKeyRevoke(ctx context.Context, id string, at time.Time) error {
-	return t.execOne(ctx, "APIKeyRevoke", micros(at), id)
+	if err := t.execOne(ctx, "APIKeyRevoke", micros(at), id); err != nil {
+		return err
+	}
+	return t.RevocationBump(ctx)
 }
 
 // APIKeyTouch records a key's last use.

@@ -378,3 +378,34 @@ ON CONFLICT (job, started_at, node) DO NOTHING;
 
 -- name: JobRuns
 SELECT job, started_at, finished_at, node, outcome, summary FROM job_runs ORDER BY started_at DESC LIMIT $1;
+
+-- Access (issue 7): revocation generation, single-use TOTP, logout,
+-- detection counters, networks of API keys.
+
+-- name: RevocationGeneration
+SELECT generation FROM revocations WHERE id = 1;
+
+-- name: RevocationBump
+UPDATE revocations SET generation = generation + 1 WHERE id = 1;
+
+-- name: StaffTOTPStepUse
+-- Takes a TOTP step only if it is later than the last one accepted: a code
+-- works once, on every node.
+UPDATE staff SET totp_step = $1 WHERE login = $2 AND totp_step < $3;
+
+-- name: SessionRevoke
+UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL;
+
+-- name: DetectionCount
+INSERT INTO detection_counts (key, count, at) VALUES ($1, 1, $2)
+ON CONFLICT (key) DO UPDATE SET count = detection_counts.count + 1
+RETURNING count;
+
+-- name: DetectionPrune
+DELETE FROM detection_counts WHERE at < $1;
+
+-- name: KeyNetworkAdd
+INSERT INTO key_networks (key_id, network, first_seen) VALUES ($1, $2, $3) ON CONFLICT (key_id, network) DO NOTHING;
+
+-- name: KeyNetworkCount
+SELECT COUNT(*) FROM key_networks WHERE key_id = $1;

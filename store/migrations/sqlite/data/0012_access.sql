@@ -1,0 +1,30 @@
+-- Access hardening (issue 7).
+--
+-- revocations holds one counter that every revocation (an API key, a
+-- session, a disabled account) bumps in its own transaction; every node
+-- compares it on each request and drops its cache of keys when it moved,
+-- so a revoked key fails at once everywhere.
+CREATE TABLE revocations (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    generation INTEGER NOT NULL
+);
+INSERT INTO revocations (id, generation) VALUES (1, 0);
+
+-- The last TOTP time step accepted for an account: a code works once.
+ALTER TABLE staff ADD COLUMN totp_step INTEGER NOT NULL DEFAULT 0;
+
+-- Counters of the detection rules, shared by every node (key: rule,
+-- principal and window, never personal data).
+CREATE TABLE detection_counts (
+    key   TEXT    PRIMARY KEY,
+    count INTEGER NOT NULL,
+    at    INTEGER NOT NULL
+);
+
+-- The networks (/24 IPv4, /48 IPv6) each API key was used from.
+CREATE TABLE key_networks (
+    key_id     TEXT    NOT NULL,
+    network    TEXT    NOT NULL,
+    first_seen INTEGER NOT NULL,
+    PRIMARY KEY (key_id, network)
+);
