@@ -187,6 +187,11 @@ func (s *Staff) Login(ctx context.Context, login, password, code string) (string
 	if errors.Is(err, store.ErrNotFound) {
 		// Spend the same time as a real check, so logins cannot be probed.
 		s.hash(password, random(16), s.params)
+		// The refusal is journaled, but not the name tried: it may be a
+		// mistyped password or someone's personal data.
+		if err := s.refused(ctx, "staff:unknown", map[string]any{"reason": "unknown-login"}); err != nil {
+			return "", err
+		}
 		return "", ErrLogin
 	}
 	if err != nil {
@@ -206,9 +211,15 @@ func (s *Staff) Login(ctx context.Context, login, password, code string) (string
 		})
 	}
 	if acc.DisabledAt != nil {
+		if err := s.refused(ctx, "staff:"+login, map[string]any{"login": login, "reason": "disabled"}); err != nil {
+			return "", err
+		}
 		return "", ErrLogin
 	}
 	if now.Before(acc.LockedUntil) {
+		if err := s.refused(ctx, "staff:"+login, map[string]any{"login": login, "reason": "locked"}); err != nil {
+			return "", err
+		}
 		return "", ErrLocked
 	}
 	p, salt, sum, err := decode(acc.PasswordHash)
@@ -221,8 +232,10 @@ func (s *Staff) Login(ctx context.Context, login, password, code string) (string
 		}
 		return "", ErrLogin
 	}
+	var step int64
 	if acc.TOTP != nil {
 		var secret []byte
+		var ok bool
 		err := s.store.Write(ctx, func(tx *store.Tx) error {
 			w, err := tx.DataKeyGet(ctx, "staff:"+login)
 			if err != nil {
@@ -238,7 +251,7 @@ func (s *Staff) Login(ctx context.Context, login, password, code string) (string
 		if err != nil {
 			return "", err
 		}
-		if !totpValid(secret, code, now) {
+		if step, ok = totpValid(secret, code, now); !ok {
 			if err := fail("totp", false); err != nil {
 				return "", err
 			}
@@ -248,6 +261,17 @@ func (s *Staff) Login(ctx context.Context, login, password, code string) (string
 	id, sec := hex.EncodeToString(random(6)), base64.RawURLEncoding.EncodeToString(random(32))
 	h := sha256.Sum256([]byte(sec))
 	err = s.store.Write(ctx, func(tx *store.Tx) error {
+		if acc.TOTP != nil {
+			// A code works once: one seen over a shoulder or replayed from
+			// a captured request is refused, on every node.
+			fresh, err := tx.StaffTOTPStepUse(ctx, login, step)
+			if err != nil {
+				return err
+			}
+			if !fresh {
+				return errReplayed
+			}
+		}
 		if err := tx.StaffLoginOK(ctx, login, now); err != nil {
 			return err
 		}
@@ -257,10 +281,48 @@ func (s *Staff) Login(ctx context.Context, login, password, code string) (string
 		d, _ := json.Marshal(map[string]any{"login": login, "session": id})
 		return tx.JournalAppend(ctx, &journal.Entry{Actor: "staff:" + login, Action: "staff.login", Outcome: journal.OK, Detail: string(d)})
 	})
+	if errors.Is(err, errReplayed) {
+		if err := fail("totp-replayed", false); err != nil {
+			return "", err
+		}
+		return "", ErrLogin
+	}
 	if err != nil {
 		return "", err
 	}
 	return "dss_" + id + "_" + sec, nil
+}
+
+// errReplayed is a TOTP code used a second time.
+var errReplayed = errors.New("access: TOTP code already used")
+
+// refused journals a refused sign-in that counts towards no account.
+func (s *Staff) refused(ctx context.Context, actor string, detail map[string]any) error {
+	d, _ := json.Marshal(detail)
+	return s.store.Write(ctx, func(tx *store.Tx) error {
+		return tx.JournalAppend(ctx, &journal.Entry{Actor: actor, Action: "staff.login", Outcome: journal.Denied, Detail: string(d)})
+	})
+}
+
+// Logout ends the session of token at once; ErrBadKey if the token is not
+// a live session.
+func (s *Staff) Logout(ctx context.Context, token string) error {
+	p, err := s.AuthenticateSession(ctx, token)
+	if err != nil {
+		return err
+	}
+	id := token[4:16]
+	err = s.store.Write(ctx, func(tx *store.Tx) error {
+		if err := tx.SessionRevoke(ctx, id, s.now()); err != nil {
+			return err
+		}
+		d, _ := json.Marshal(map[string]any{"login": strings.TrimPrefix(p.ID, "staff:"), "session": id})
+		return tx.JournalAppend(ctx, &journal.Entry{Actor: p.ID, Action: "staff.logout", Outcome: journal.OK, Detail: string(d)})
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return ErrBadKey // ended by a concurrent sign-out
+	}
+	return err
 }
 
 // AuthenticateSession checks a session token.
@@ -311,11 +373,15 @@ func TOTP(secret []byte, t time.Time) string {
 }
 
 // totpValid accepts the code of the current step or the one before or
-// after (clocks drift).
-func totpValid(secret []byte, code string, now time.Time) bool {
+// after (clocks drift), and returns the step it matched.
+func totpValid(secret []byte, code string, now time.Time) (int64, bool) {
+	var step int64
 	ok := 0
 	for _, d := range []time.Duration{-30 * time.Second, 0, 30 * time.Second} {
-		ok |= subtle.ConstantTimeCompare([]byte(TOTP(secret, now.Add(d))), []byte(code))
+		t := now.Add(d)
+		if subtle.ConstantTimeCompare([]byte(TOTP(secret, t)), []byte(code)) == 1 {
+			ok, step = 1, t.Unix()/30
+		}
 	}
-	return ok == 1 && len(code) == 6
+	return step, ok == 1 && len(code) == 6
 }

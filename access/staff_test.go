@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/base32"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/derbes/derbes/access"
+	"github.com/derbes/derbes/journal"
+	"github.com/derbes/derbes/store"
 	"github.com/derbes/derbes/store/storetest"
 )
 
@@ -101,6 +104,101 @@ func TestARevokedKeyFailsAtOnce(t *testing.T) {
 			if _, err := k.Authenticate(ctx, key); !errors.Is(err, access.ErrBadKey) {
 				t.Fatalf("a revoked key: %v", err)
 			}
+		})
+	}
+}
+
+// journal returns every entry of the store's journal.
+func journalOf(t *testing.T, env *storetest.Env) []*journal.Entry {
+	t.Helper()
+	var out []*journal.Entry
+	err := env.Store.Read(context.Background(), func(r *store.Reader) error {
+		var err error
+		out, err = r.JournalRange(context.Background(), 0, 10000)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestSignInHardening(t *testing.T) {
+	t.Parallel()
+	for _, d := range storetest.Dialects {
+		t.Run(d, func(t *testing.T) {
+			t.Parallel()
+			env := storetest.Open(t, d)
+			ctx := context.Background()
+			st := access.NewStaff(env.Store, env.Ring, cheap)
+			c, err := st.Create(ctx, "test", access.NewAccount{Login: "dana", Name: "Дана", Role: "app", Password: "correct horse battery", TOTP: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			secret, _ := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(c.TOTPSecret)
+
+			t.Run("a TOTP code works once", func(t *testing.T) {
+				code := access.TOTP(secret, time.Now())
+				if _, err := st.Login(ctx, "dana", "correct horse battery", code); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := st.Login(ctx, "dana", "correct horse battery", code); !errors.Is(err, access.ErrLogin) {
+					t.Fatalf("the same code a second time: %v", err)
+				}
+			})
+
+			t.Run("a refused sign-in of an unknown login is journaled without the name", func(t *testing.T) {
+				if _, err := st.Login(ctx, "zhanna.s.1990", "some password", ""); !errors.Is(err, access.ErrLogin) {
+					t.Fatal(err)
+				}
+				var found bool
+				for _, e := range journalOf(t, env) {
+					if strings.Contains(e.Detail, "zhanna") || strings.Contains(e.Actor, "zhanna") || strings.Contains(e.Detail, "some password") {
+						t.Fatalf("the journal holds the login tried or the password: %+v", e)
+					}
+					if e.Action == "staff.login" && e.Actor == "staff:unknown" && e.Outcome == journal.Denied {
+						found = true
+					}
+				}
+				if !found {
+					t.Fatal("no refused sign-in in the journal")
+				}
+			})
+
+			t.Run("signing out ends the session at once", func(t *testing.T) {
+				if _, err := st.Create(ctx, "test", access.NewAccount{Login: "marat", Name: "Марат", Role: "app", Password: "another long password"}); err != nil {
+					t.Fatal(err)
+				}
+				token, err := st.Login(ctx, "marat", "another long password", "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				other, err := st.Login(ctx, "marat", "another long password", "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := st.Logout(ctx, token); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := st.AuthenticateSession(ctx, token); !errors.Is(err, access.ErrBadKey) {
+					t.Fatalf("a signed-out session: %v", err)
+				}
+				if err := st.Logout(ctx, token); !errors.Is(err, access.ErrBadKey) {
+					t.Fatalf("signing out twice: %v", err)
+				}
+				if _, err := st.AuthenticateSession(ctx, other); err != nil {
+					t.Fatalf("the account's other session ended too: %v", err)
+				}
+				var logouts int
+				for _, e := range journalOf(t, env) {
+					if e.Action == "staff.logout" && e.Actor == "staff:marat" {
+						logouts++
+					}
+				}
+				if logouts != 1 {
+					t.Fatalf("%d sign-outs journaled, want 1", logouts)
+				}
+			})
 		})
 	}
 }

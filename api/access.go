@@ -55,6 +55,33 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// logout ends the session whose token the request carries (POST
+// /v1/logout). It takes the token itself rather than going through authed:
+// only a session can be ended, never an API key.
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	if s.staff == nil {
+		writeProblem(w, http.StatusNotFound, "no-such-route", "staff sign-in is not enabled on this server", "")
+		return
+	}
+	auth := r.Header.Get("Authorization")
+	token := ""
+	if len(auth) > 7 && strings.EqualFold(auth[:7], "Bearer ") {
+		token = strings.TrimSpace(auth[7:])
+	}
+	err := s.staff.Logout(r.Context(), token)
+	if errors.Is(err, access.ErrBadKey) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="derbes", error="invalid_token"`)
+		writeProblem(w, http.StatusUnauthorized, "unauthenticated", "send the session token to end: Authorization: Bearer dss_…", "")
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusNoContent)
+}
+
 // AccessReport is the people-with-access report.
 type AccessReport struct {
 	At    time.Time          `json:"at"`

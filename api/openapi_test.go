@@ -1459,7 +1459,8 @@ func TestAccessAnswersFollowTheDescription(t *testing.T) {
 				t.Errorf("locked: Retry-After %q", h.Get("Retry-After"))
 			}
 			officerSession, _ := login(api.LoginIn{Login: "officer", Password: password}, 200, "")
-			clerkSession, _ := login(api.LoginIn{Login: "clerk1", Password: password, TOTP: access.TOTP(secret, time.Now())}, 200, "")
+			clerkTOTP := time.Now()
+			clerkSession, _ := login(api.LoginIn{Login: "clerk1", Password: password, TOTP: access.TOTP(secret, clerkTOTP)}, 200, "")
 			if time.Until(clerkSession.ExpiresAt) < 7*time.Hour || officerSession.Token == clerkSession.Token {
 				t.Errorf("sessions %+v %+v", officerSession, clerkSession)
 			}
@@ -1603,7 +1604,12 @@ func TestAccessAnswersFollowTheDescription(t *testing.T) {
 			officer("GET", "/v1/incidents/"+nobody+"/notice", nil, 404, "not-found")
 
 			// The Go client reads the same answers.
-			session, err := client.Login(ctx, b.srv.URL, "clerk1", password, access.TOTP(secret, time.Now()))
+			// A TOTP code works once: the next step's code (within the
+			// drift allowed) signs in again.
+			if _, err := client.Login(ctx, b.srv.URL, "clerk1", password, access.TOTP(secret, clerkTOTP)); client.Code(err) != "login-failed" {
+				t.Errorf("client.Login with a code already used: %v", err)
+			}
+			session, err := client.Login(ctx, b.srv.URL, "clerk1", password, access.TOTP(secret, clerkTOTP.Add(30*time.Second)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -1653,10 +1659,26 @@ func TestAccessAnswersFollowTheDescription(t *testing.T) {
 			var page api.JournalPage
 			decodeInto(t, officer("GET", "/v1/journal?limit=1000", nil, 200, ""), &page)
 			raw, _ := json.Marshal(page.Entries)
-			for _, a := range []string{"staff.login", "record.restore", "incident.open", "incident.update", `"staff:clerk1"`} {
+			for _, a := range []string{"staff.login", "record.restore", "incident.open", "incident.update", `"staff:clerk1"`, `"staff:unknown"`} {
 				if !bytes.Contains(raw, []byte(a)) {
 					t.Errorf("the journal has no %s", a)
 				}
+			}
+			if bytes.Contains(raw, []byte("nobody")) {
+				t.Error("the journal names a login that does not exist")
+			}
+
+			// Signing out ends the session at once; an API key cannot be
+			// signed out.
+			c.as(appKey, "POST", "/v1/logout", "", "", nil, 401, "unauthenticated")
+			c.as(officerSession.Token, "POST", "/v1/logout", "", "", nil, 204, "")
+			officer("GET", "/v1/incidents", nil, 401, "unauthenticated")
+			c.as(officerSession.Token, "POST", "/v1/logout", "", "", nil, 401, "unauthenticated")
+			if err := cc.Logout(ctx); err != nil {
+				t.Errorf("client: logout: %v", err)
+			}
+			if _, err := cc.Incidents(ctx, ""); client.Code(err) != "unauthenticated" {
+				t.Errorf("client: after logout: %v", err)
 			}
 		})
 	}

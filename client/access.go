@@ -43,6 +43,14 @@ func Login(ctx context.Context, baseURL, login, password, totp string, opts ...O
 	return &out, nil
 }
 
+// Logout ends the session whose token the client was made with, at once
+// and on every node; the token is refused from then on. A client made with
+// an API key (or a session already ended) gets the problem code
+// "unauthenticated".
+func (c *Client) Logout(ctx context.Context) error {
+	return c.do(ctx, http.MethodPost, "/v1/logout", nil, "", nil, nil)
+}
+
 // AccessLine is one line of the people-with-access report: a principal (an
 // API key or a staff account) in force at the report's moment, its role,
 // and what it can see for one purpose of the role.

@@ -301,3 +301,27 @@ func TestRecordVersionsAndRestore(t *testing.T) {
 		t.Errorf("RestoreRecord(99) = %+v, %v", rec, err)
 	}
 }
+
+func TestLogout(t *testing.T) {
+	ended := false
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		want(t, r, "POST", "/v1/logout")
+		if got := r.Header.Get("Authorization"); got != "Bearer "+sessionToken {
+			t.Errorf("Authorization = %q", got)
+		}
+		if ended {
+			problem(w, 401, "unauthenticated", "send the session token to end", "")
+			return
+		}
+		ended = true
+		w.WriteHeader(204)
+	}))
+	t.Cleanup(srv.Close)
+	c := client.New(srv.URL, sessionToken)
+	if err := c.Logout(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Logout(context.Background()); client.Code(err) != "unauthenticated" {
+		t.Fatalf("signing out twice: %v", err)
+	}
+}
