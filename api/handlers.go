@@ -256,7 +256,7 @@ func (s *Server) verifyJournal(w http.ResponseWriter, r *http.Request, a vault.A
 		s.fail(w, r, err)
 		return
 	}
-	res, err := s.vault.VerifyJournal(r.Context())
+	res, err := s.vault.CheckJournal(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -96,7 +96,11 @@ func (s *Server) authed(h func(http.ResponseWriter, *http.Request, vault.Actor))
 			s.fail(w, r, err)
 			return
 		}
-		h(w, r, vault.Actor{ID: p.ID, Role: p.Role})
+		a := vault.Actor{ID: p.ID, Role: p.Role}
+		// An API key used from a network it was never used from opens an
+		// incident (sessions are people, who move between networks).
+		s.vault.ObserveNetwork(r.Context(), a, r.RemoteAddr)
+		h(w, r, a)
 	}
 }
 

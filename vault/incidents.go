@@ -39,14 +39,18 @@ const (
 	NotABreach = "not-a-breach"
 )
 
-// detector counts what each principal does in the current hour. It lives
-// in one process: with several nodes each counts its own share, so a
+// detector remembers, per process, what spares the store a write: the
+// distinct subjects each principal read in the current hour, the networks
+// each API key was seen from, and the incidents already opened. Counts
+// that several nodes must share (refusals, networks of keys) are kept in
+// the store; distinct subjects per hour are still counted per node, so a
 // principal spreading reads over nodes is caught later (the journal keeps
 // every read for an after-the-fact review).
 type detector struct {
-	mu      sync.Mutex
-	reads   map[string]*window
-	denials map[string]*window
+	mu    sync.Mutex
+	reads map[string]*window
+	// networks holds "key id|network" pairs already recorded in the store.
+	networks map[string]bool
 	// opened remembers the dedup keys of incidents this process already
 	// registered, so that a rule firing on every request (off-hours work)
 	// costs one write, not one per request.
@@ -56,7 +60,6 @@ type detector struct {
 type window struct {
 	hour     int64
 	subjects map[string]bool
-	count    int
 }
 
 func (w *window) at(hour int64) *window {
@@ -97,28 +100,29 @@ func (v *Vault) observeRead(a Actor, subjects ...string) {
 	}
 }
 
-// observeDenial notes a refusal.
-func (v *Vault) observeDenial(a Actor) {
+// denialRule returns the store's counter of a principal's refusals in the
+// current hour and the role's limit; limit 0 means no rule applies.
+func (v *Vault) denialRule(a Actor) (key string, limit int) {
 	act := v.active.Load()
 	if act == nil {
-		return
+		return "", 0
 	}
 	role, ok := act.Role(a.Role)
 	if !ok || role.Limits.DenialsPerHour == 0 {
+		return "", 0
+	}
+	return fmt.Sprintf("denials|%s|%d", a.ID, v.now().Unix()/3600), role.Limits.DenialsPerHour
+}
+
+// observeDenial opens an incident when a refusal, counted by every node
+// together (count is the store's), passes the role's limit.
+func (v *Vault) observeDenial(a Actor, key string, count int64, limit int) {
+	if limit == 0 || count != int64(limit)+1 {
 		return
 	}
-	hour := v.now().Unix() / 3600
-	v.det.mu.Lock()
-	w := v.det.denials[a.ID].at(hour)
-	v.det.denials[a.ID] = w
-	w.count++
-	crossed := w.count == role.Limits.DenialsPerHour+1
-	v.det.mu.Unlock()
-	if crossed {
-		v.openIncident(IncidentDenials, "rule:denials_per_hour", a, nil,
-			fmt.Sprintf("%s (role %s) was refused more than %d times within an hour", a.ID, a.Role, role.Limits.DenialsPerHour),
-			fmt.Sprintf("%s|%s|%d", IncidentDenials, a.ID, hour))
-	}
+	v.openIncident(IncidentDenials, "rule:denials_per_hour", a, nil,
+		fmt.Sprintf("%s (role %s) was refused more than %d times within an hour", a.ID, a.Role, limit),
+		strings.Replace(key, "denials|", IncidentDenials+"|", 1))
 }
 
 // offHours opens an incident, once a day per principal, for access outside
@@ -155,9 +159,13 @@ func (v *Vault) openIncident(kind, source string, a Actor, subjects []string, de
 	now := v.now()
 	i := &store.Incident{ID: newID(), Kind: kind, Source: source, Principal: a.ID, DetectedAt: now, Subjects: strings.Join(subjects, ","),
 		UpdatedAt: now, Dedup: dedup}
-	if due, err := v.cal.AddWorkingDays(now, v.active.Load().EffectiveDeadlines().BreachNotice); err == nil || calendar.IsWarning(err) {
-		due = due.UTC().Truncate(time.Microsecond)
-		i.NoticeDue = &due
+	// Without an active policy (a store checked before its first
+	// activation) the incident is kept without a deadline rather than lost.
+	if act := v.active.Load(); act != nil {
+		if due, err := v.cal.AddWorkingDays(now, act.EffectiveDeadlines().BreachNotice); err == nil || calendar.IsWarning(err) {
+			due = due.UTC().Truncate(time.Microsecond)
+			i.NoticeDue = &due
+		}
 	}
 	dk, wrapped, err := v.ring.NewDataKey(i.ID)
 	if err != nil {
@@ -165,8 +173,10 @@ func (v *Vault) openIncident(kind, source string, a Actor, subjects []string, de
 	}
 	b, _ := json.Marshal(IncidentContent{Description: description})
 	i.Content = keys.Seal(dk, fieldAD("incident", i.ID, "content"), b)
+	var opened bool
 	err = v.store.Write(ctx, func(tx *store.Tx) error {
-		opened, err := tx.IncidentInsert(ctx, i)
+		var err error
+		opened, err = tx.IncidentInsert(ctx, i)
 		if err != nil || !opened {
 			return err
 		}
@@ -183,6 +193,9 @@ func (v *Vault) openIncident(kind, source string, a Actor, subjects []string, de
 		}
 		v.det.opened[dedup] = true
 		v.det.mu.Unlock()
+	}
+	if err == nil && opened && kind != IncidentManual {
+		v.alert(i)
 	}
 	return i.ID, err
 }

@@ -200,6 +200,8 @@ func (v *Vault) GetRecord(ctx context.Context, a Actor, id, purpose string, fiel
 	}
 	var got readable
 	var refusal *Problem
+	denyKey, denyLimit := v.denialRule(a)
+	var denials int64
 	err = v.store.Write(ctx, func(tx *store.Tx) error {
 		r, err := tx.RecordGet(ctx, id)
 		if err != nil {
@@ -209,7 +211,11 @@ func (v *Vault) GetRecord(ctx context.Context, a Actor, id, purpose string, fiel
 		refusal = readRefusal(r, purpose, v.now())
 		if refusal != nil {
 			entry.Outcome, entry.Detail = journal.Denied, detail(map[string]any{"role": a.Role, "reason": refusal.Code})
-			return tx.JournalAppend(ctx, entry)
+			if err := tx.JournalAppend(ctx, entry); err != nil || denyLimit == 0 {
+				return err
+			}
+			denials, err = tx.DetectionCount(ctx, denyKey, v.now())
+			return err
 		}
 		if got.wrapped, err = tx.DataKeyGet(ctx, r.ID); err != nil {
 			return err
@@ -225,7 +231,7 @@ func (v *Vault) GetRecord(ctx context.Context, a Actor, id, purpose string, fiel
 		return nil, err
 	}
 	if refusal != nil {
-		v.observeDenial(a)
+		v.observeDenial(a, denyKey, denials, denyLimit)
 		return nil, refusal
 	}
 	v.observeRead(a, got.rec.SubjectID)

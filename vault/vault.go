@@ -31,6 +31,7 @@ type Vault struct {
 	active atomic.Pointer[Active]
 	cal    *calendar.Calendar
 	det    detector
+	alerts atomic.Pointer[Alerts]
 	pusher Pusher
 	now    func() time.Time
 }
@@ -59,7 +60,7 @@ func Open(ctx context.Context, s *store.Store, ring *keys.Ring) (*Vault, error) 
 	// A deadline that reaches a year without an official calendar file is
 	// counted on the year the rules generate, and says it is unconfirmed.
 	v := &Vault{store: s, ring: ring, cal: calendar.Default().Lenient(), now: now,
-		det: detector{reads: map[string]*window{}, denials: map[string]*window{}, opened: map[string]bool{}}}
+		det: detector{reads: map[string]*window{}, networks: map[string]bool{}, opened: map[string]bool{}}}
 	err := s.Write(ctx, func(tx *store.Tx) error {
 		checks, err := tx.MasterChecks(ctx)
 		if err != nil {
@@ -184,14 +185,28 @@ func actionName(can string) string {
 // deny journals a refusal and returns p. If the refusal cannot be journaled
 // the caller gets that error instead: derbes fails closed.
 func (v *Vault) deny(ctx context.Context, a Actor, action, purpose, subject, record string, p *Problem) error {
+	key, limit := v.denialRule(a)
+	var count int64
 	err := v.store.Write(ctx, func(tx *store.Tx) error {
-		return tx.JournalAppend(ctx, &journal.Entry{Actor: a.ID, Action: action, Purpose: purpose, Subject: subject, Record: record,
-			Outcome: journal.Denied, Detail: detail(map[string]any{"role": a.Role, "reason": p.Code})})
+		if err := tx.JournalAppend(ctx, &journal.Entry{Actor: a.ID, Action: action, Purpose: purpose, Subject: subject, Record: record,
+			Outcome: journal.Denied, Detail: detail(map[string]any{"role": a.Role, "reason": p.Code})}); err != nil {
+			return err
+		}
+		if limit == 0 {
+			return nil
+		}
+		// Counted in the refusal's transaction, in the store, so that the
+		// nodes count together.
+		var err error
+		if count, err = tx.DetectionCount(ctx, key, v.now()); err != nil || count != 1 {
+			return err
+		}
+		return tx.DetectionPrune(ctx, v.now().Add(-48*time.Hour)) // a new window: forget old ones
 	})
 	if err != nil {
 		return fmt.Errorf("vault: journaling a refusal: %w", err)
 	}
-	v.observeDenial(a)
+	v.observeDenial(a, key, count, limit)
 	return p
 }
 

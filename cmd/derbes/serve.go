@@ -56,6 +56,7 @@ func serve(g *Globals, listen string, p *policy.Policy, src []byte, dev bool, re
 	if err != nil {
 		return err
 	}
+	in.vault.SetAlerts(vault.Alerts{Notifier: n, Log: log})
 	staff := access.NewStaff(in.store, in.ring, nil)
 	srv := &http.Server{
 		Handler: web.Mount(api.New(in.vault, access.NewKeys(in.store), log, func(ctx context.Context) error { _, err := in.store.Size(ctx); return err }).
