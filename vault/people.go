@@ -2,6 +2,7 @@ package vault
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"time"
 
@@ -26,19 +27,45 @@ type AccessLine struct {
 	Until     *time.Time `json:"until,omitempty"`
 }
 
-// PeopleWithAccess derives, from the accounts, the keys and the active
-// policy, who could see which data for which purpose at time at (Art. 22;
-// Rules 179/НҚ: the list of people with access).
+// AccessReport is the people-with-access report as of a moment: the
+// principals in force then, under the policy version in force then.
+type AccessReport struct {
+	At time.Time `json:"at"`
+	// PolicyVersion is the activation in force at At; 0 when none was.
+	PolicyVersion int64        `json:"policy_version"`
+	Lines         []AccessLine `json:"lines"`
+	// policy is that version, for the titles of printed reports.
+	policy *policy.Policy
+}
+
+// PeopleWithAccess returns the lines of the report as of at (see
+// PeopleWithAccessReport).
 func (v *Vault) PeopleWithAccess(ctx context.Context, a Actor, at time.Time) ([]AccessLine, error) {
-	act, _, err := v.authorize(ctx, a, policy.CanAdmin, "", "", "")
+	r, err := v.PeopleWithAccessReport(ctx, a, at)
 	if err != nil {
+		return nil, err
+	}
+	return r.Lines, nil
+}
+
+// PeopleWithAccessReport derives, from the accounts and keys (with their
+// creation and disabling or revocation times) and the policy version in
+// force at at, who could see which data for which purpose at that moment
+// (Art. 22; Rules 179/НҚ: the list of people with access). An inspector
+// asking about last March gets last March's roles, not today's.
+func (v *Vault) PeopleWithAccessReport(ctx context.Context, a Actor, at time.Time) (*AccessReport, error) {
+	if _, _, err := v.authorize(ctx, a, policy.CanAdmin, "", "", ""); err != nil {
 		return nil, err
 	}
 	var apiKeys []*store.APIKey
 	var staff []*store.Staff
+	var versions []store.PolicyVersion
 	if err := v.store.Read(ctx, func(r *store.Reader) error {
 		var err error
 		if apiKeys, err = r.APIKeyList(ctx); err != nil {
+			return err
+		}
+		if versions, err = r.PolicyList(ctx); err != nil {
 			return err
 		}
 		staff, err = r.StaffList(ctx)
@@ -46,6 +73,20 @@ func (v *Vault) PeopleWithAccess(ctx context.Context, a Actor, at time.Time) ([]
 	}); err != nil {
 		return nil, err
 	}
+	out := &AccessReport{At: at.UTC(), Lines: []AccessLine{}}
+	for _, pv := range versions { // oldest first
+		if !pv.ActivatedAt.After(at) {
+			out.PolicyVersion = pv.Version
+		}
+	}
+	if out.PolicyVersion == 0 {
+		return out, nil // no policy yet: nobody had access through derbes
+	}
+	pol, err := v.policyVersion(ctx, out.PolicyVersion)
+	if err != nil {
+		return nil, err
+	}
+	out.policy = pol
 	type principal struct {
 		id, kind, label, role string
 		since                 time.Time
@@ -58,19 +99,18 @@ func (v *Vault) PeopleWithAccess(ctx context.Context, a Actor, at time.Time) ([]
 	for _, s := range staff {
 		ps = append(ps, principal{"staff:" + s.Login, "staff", s.Name, s.Role, s.CreatedAt, s.DisabledAt})
 	}
-	var out []AccessLine
 	for _, p := range ps {
 		if p.since.After(at) || (p.until != nil && !p.until.After(at)) {
 			continue
 		}
-		role, ok := act.Role(p.role)
+		role, ok := pol.Role(p.role)
 		if !ok {
 			continue
 		}
 		for _, pu := range role.Purposes {
 			line := AccessLine{Principal: p.id, Kind: p.kind, Label: p.label, Role: role.ID, RoleTitle: role.Title.In("en"), Purpose: pu,
 				Fields: []string{}, Can: role.Can, Since: p.since, Until: p.until}
-			puDef, _ := act.Purpose(pu)
+			puDef, _ := pol.Purpose(pu)
 			for _, f := range role.Fields {
 				if collects(puDef, f) {
 					line.Fields = append(line.Fields, f)
@@ -81,10 +121,26 @@ func (v *Vault) PeopleWithAccess(ctx context.Context, a Actor, at time.Time) ([]
 					line.Masked = append(line.Masked, f)
 				}
 			}
-			out = append(out, line)
+			out.Lines = append(out.Lines, line)
 		}
 	}
 	return out, nil
+}
+
+// policyVersion returns an activated policy by its number.
+func (v *Vault) policyVersion(ctx context.Context, version int64) (*policy.Policy, error) {
+	if act := v.active.Load(); act != nil && act.Version == version {
+		return act.Policy, nil
+	}
+	var pv *store.PolicyVersion
+	if err := v.store.Read(ctx, func(r *store.Reader) error {
+		var err error
+		pv, err = r.PolicyGet(ctx, version)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	return policy.Parse(fmt.Sprintf("policy version %d", version), pv.Source)
 }
 
 // collects reports whether a purpose collects a field for any category.
