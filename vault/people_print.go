@@ -150,7 +150,9 @@ func (r *AccessReport) PDF(lang string, printed time.Time) ([]byte, error) {
 		op := r.policy.Operator
 		m.AddRows(document.Letterhead(op.Name.In(lang), wd.T("bin")+" "+op.BIN, op.Address)...)
 	}
-	m.AddRows(mtext.NewAutoRow(wd.T("title"), document.Heading(document.NameSize)))
+	tp := document.Heading(document.NameSize)
+	tp.Top, tp.Bottom = 2, 1.5
+	m.AddRows(mtext.NewAutoRow(wd.T("title"), tp))
 	small := mprops.Text{Size: document.SmallSize, Color: document.Grey, VerticalPadding: document.LinePad, Bottom: 0.5}
 	m.AddRows(mtext.NewAutoRow(fmt.Sprintf(wd.T("as_of"), document.DateTime(r.At)), small))
 	if r.PolicyVersion == 0 {

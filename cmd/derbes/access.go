@@ -2,8 +2,8 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
-	"encoding/csv"
 	"fmt"
 	"os"
 	"strings"
@@ -81,13 +81,42 @@ type AccessCmd struct {
 
 // AccessReportCmd prints the report.
 type AccessReportCmd struct {
-	At   time.Time `help:"As of this time (RFC 3339); default now."`
-	CSV  bool      `help:"Write CSV." name:"csv"`
-	Role string    `help:"The policy role you act in (it needs admin)." required:""`
+	At     string `help:"As of this date (2026-03-20, the end of that day in Astana) or time (RFC 3339); default now."`
+	Format string `help:"text, csv or pdf." enum:"text,csv,pdf" default:"text"`
+	CSV    bool   `help:"Same as --format csv." name:"csv" hidden:""`
+	Lang   string `help:"Language of titles and of the printed report: kk, ru or en." enum:"kk,ru,en" default:"ru"`
+	Output string `help:"Write to this file instead of standard output (a PDF needs one)." short:"o" type:"path"`
+	Role   string `help:"The policy role you act in (it needs admin)." required:""`
+}
+
+// reportTime reads --at: a date means the end of that day in Astana, so
+// that the report covers whoever had access on that day's evening.
+func reportTime(at string, now time.Time) (time.Time, error) {
+	if at == "" {
+		return now, nil
+	}
+	if t, err := time.Parse(time.RFC3339, at); err == nil {
+		return t, nil
+	}
+	d, err := time.ParseInLocation(time.DateOnly, at, calendar.Location())
+	if err != nil {
+		return time.Time{}, fmt.Errorf("--at %q is neither a date (2026-03-20) nor a time (2026-03-20T09:00:00+05:00)", at)
+	}
+	return d.AddDate(0, 0, 1).Add(-time.Microsecond), nil
 }
 
 // Run prints it.
 func (c *AccessReportCmd) Run(g *Globals) error {
+	at, err := reportTime(c.At, time.Now())
+	if err != nil {
+		return &exitError{2, err.Error()}
+	}
+	if c.CSV {
+		c.Format = "csv"
+	}
+	if c.Format == "pdf" && c.Output == "" {
+		return &exitError{2, "a PDF goes to a file: add -o FILE"}
+	}
 	ctx := context.Background()
 	in, err := g.open(ctx)
 	if err != nil {
@@ -97,30 +126,40 @@ func (c *AccessReportCmd) Run(g *Globals) error {
 	if _, err := in.vault.Resume(ctx); err != nil {
 		return err
 	}
-	at := c.At
-	if at.IsZero() {
-		at = time.Now()
-	}
-	lines, err := in.vault.PeopleWithAccess(ctx, vault.Actor{ID: "cli", Role: c.Role}, at)
+	r, err := in.vault.PeopleWithAccessReport(ctx, vault.Actor{ID: "cli", Role: c.Role}, at)
 	if err != nil {
 		return err
 	}
-	if c.CSV {
-		w := csv.NewWriter(os.Stdout)
-		w.Write([]string{"principal", "kind", "label", "role", "purpose", "fields", "masked", "can", "since"})
-		for _, l := range lines {
-			w.Write([]string{l.Principal, l.Kind, l.Label, l.Role, l.Purpose, strings.Join(l.Fields, " "), strings.Join(l.Masked, " "), strings.Join(l.Can, " "), l.Since.Format(time.RFC3339)})
-		}
-		w.Flush()
-		return w.Error()
+	var out bytes.Buffer
+	switch c.Format {
+	case "csv":
+		err = r.WriteCSV(&out, c.Lang)
+	case "pdf":
+		var b []byte
+		b, err = r.PDF(c.Lang, time.Now())
+		out.Write(b)
+	default:
+		err = r.WriteText(&out, c.Lang)
 	}
-	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "People with access on %s (Astana time)\n", at.In(calendar.Location()).Format("02.01.2006 15:04"))
-	fmt.Fprintln(tw, "PRINCIPAL\tROLE\tPURPOSE\tFIELDS\tMASKED")
-	for _, l := range lines {
-		fmt.Fprintf(tw, "%s (%s)\t%s\t%s\t%s\t%s\n", l.Principal, l.Label, l.Role, l.Purpose, strings.Join(l.Fields, ","), strings.Join(l.Masked, ","))
+	if err != nil {
+		return err
 	}
-	return tw.Flush()
+	if c.Output == "" {
+		_, err = os.Stdout.Write(out.Bytes())
+		return err
+	}
+	// Written whole or not at all: an inspector never gets half a list.
+	tmp := c.Output + ".tmp"
+	if err := os.WriteFile(tmp, out.Bytes(), 0o600); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, c.Output); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "people with access on %s (policy version %d): %d lines written to %s\n",
+		at.In(calendar.Location()).Format("02.01.2006 15:04"), r.PolicyVersion, len(r.Lines), c.Output)
+	return nil
 }
 
 // IncidentsCmd groups incident commands.

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -156,6 +157,38 @@ func TestAdministratorCommands(t *testing.T) {
 			code, out, _ = run(t, dir, vars, "requests", "due", "--role", "responsible", "--at", later)
 			if code != 3 || !strings.Contains(out, "OVERDUE (1)\n  "+submitted.ID) {
 				t.Fatalf("requests due a month later: exit %d\n%s", code, out)
+			}
+
+			// The people-with-access report as of a moment before one of
+			// two accounts was disabled.
+			withPassword := append(slices.Clone(vars), "DERBES_PASSWORD=a long enough password")
+			for _, login := range []string{"dana", "erlan"} {
+				if code, _, errs := run(t, dir, withPassword, "staff", "create", "--login", login, "--name", "Сотрудник "+login, "--role", "supervisor"); code != 0 {
+					t.Fatalf("staff create %s: %s", login, errs)
+				}
+			}
+			mid := time.Now().Format(time.RFC3339Nano)
+			time.Sleep(10 * time.Millisecond)
+			if code, _, errs := run(t, dir, vars, "staff", "disable", "erlan"); code != 0 {
+				t.Fatalf("staff disable: %s", errs)
+			}
+			code, out, errs = run(t, dir, vars, "access", "report", "--role", "responsible", "--at", mid, "--format", "csv", "--lang", "kk")
+			if code != 0 || !strings.Contains(out, "staff:dana,staff,Сотрудник dana,supervisor,") || !strings.Contains(out, "staff:erlan,staff,") {
+				t.Fatalf("access report then: %d\n%s%s", code, out, errs)
+			}
+			code, out, errs = run(t, dir, vars, "access", "report", "--role", "responsible", "--lang", "en")
+			if code != 0 || !strings.Contains(out, "List of persons with access") || !strings.Contains(out, "staff:dana") || strings.Contains(out, "staff:erlan") {
+				t.Fatalf("access report now: %d\n%s%s", code, out, errs)
+			}
+			if code, _, errs := run(t, dir, vars, "access", "report", "--role", "responsible", "--format", "pdf"); code != 2 || !strings.Contains(errs, "-o FILE") {
+				t.Fatalf("a PDF to a terminal: %d %s", code, errs)
+			}
+			if code, _, errs := run(t, dir, vars, "access", "report", "--role", "responsible", "--at", "yesterday"); code != 2 || !strings.Contains(errs, "neither a date") {
+				t.Fatalf("a bad date: %d %s", code, errs)
+			}
+			code, _, errs = run(t, dir, vars, "access", "report", "--role", "responsible", "--at", time.Now().Format(time.DateOnly), "--format", "pdf", "--lang", "kk", "-o", "access.pdf")
+			if pdf, _ := os.ReadFile(filepath.Join(dir, "access.pdf")); code != 0 || !bytes.HasPrefix(pdf, []byte("%PDF-")) {
+				t.Fatalf("access report PDF: %d %s", code, errs)
 			}
 
 			code, out, errs = run(t, dir, vars, "keys", "rotate")
