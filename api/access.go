@@ -1,13 +1,15 @@
 package api
 
 import (
-	"encoding/csv"
+	"bytes"
 	"errors"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/derbes/derbes/access"
+	"github.com/derbes/derbes/calendar"
+	"github.com/derbes/derbes/document"
 	"github.com/derbes/derbes/vault"
 )
 
@@ -84,53 +86,72 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 
 // AccessReport is the people-with-access report.
 type AccessReport struct {
-	At    time.Time          `json:"at"`
-	Lines []vault.AccessLine `json:"lines"`
+	At time.Time `json:"at"`
+	// PolicyVersion is the policy activation in force at At (0: none).
+	PolicyVersion int64              `json:"policy_version"`
+	Lines         []vault.AccessLine `json:"lines"`
+}
+
+// accessAt reads the at parameter: a time, or a date meaning the end of
+// that day in Astana.
+func accessAt(v string) (time.Time, error) {
+	if v == "" {
+		return time.Now(), nil
+	}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	d, err := time.ParseInLocation(time.DateOnly, v, calendar.Location())
+	if err != nil {
+		return time.Time{}, badRequest("invalid-parameter", "at", "at is a time such as 2026-03-20T09:00:00+05:00 or a date such as 2026-03-20")
+	}
+	return d.AddDate(0, 0, 1).Add(-time.Microsecond), nil
 }
 
 func (s *Server) accessReport(w http.ResponseWriter, r *http.Request, a vault.Actor) {
-	at := time.Now()
-	if v := r.URL.Query().Get("at"); v != "" {
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			s.fail(w, r, badRequest("invalid-parameter", "at", "at is a time such as 2026-03-20T09:00:00+05:00"))
-			return
-		}
-		at = t
-	}
-	lines, err := s.vault.PeopleWithAccess(r.Context(), a, at)
+	q := r.URL.Query()
+	at, err := accessAt(q.Get("at"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if lines == nil {
-		lines = []vault.AccessLine{}
+	lang := q.Get("lang")
+	if lang == "" {
+		lang = "ru"
 	}
-	if r.URL.Query().Get("format") == "csv" {
-		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		w.Header().Set("Content-Disposition", `attachment; filename="people-with-access.csv"`)
-		cw := csv.NewWriter(w)
-		cw.Write([]string{"principal", "kind", "label", "role", "purpose", "fields", "masked", "can", "since", "until"})
-		for _, l := range lines {
-			until := ""
-			if l.Until != nil {
-				until = l.Until.Format(time.RFC3339)
-			}
-			cw.Write([]string{l.Principal, l.Kind, safeCell(l.Label), l.Role, l.Purpose, strings.Join(l.Fields, " "), strings.Join(l.Masked, " "),
-				strings.Join(l.Can, " "), l.Since.Format(time.RFC3339), until})
-		}
-		cw.Flush()
+	if !document.Lang(lang) {
+		s.fail(w, r, badRequest("invalid-parameter", "lang", "lang is kk, ru or en"))
 		return
 	}
-	writeJSON(w, http.StatusOK, AccessReport{At: at.UTC(), Lines: lines})
-}
-
-// safeCell keeps a spreadsheet from running a label as a formula.
-func safeCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@", rune(s[0])) {
-		return "'" + s
+	rep, err := s.vault.PeopleWithAccessReport(r.Context(), a, at)
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
-	return s
+	switch q.Get("format") {
+	case "csv":
+		var buf bytes.Buffer
+		if err := rep.WriteCSV(&buf, lang); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="people-with-access.csv"`)
+		w.Header().Set("Cache-Control", "no-store")
+		w.Write(buf.Bytes())
+	case "pdf":
+		pdf, err := rep.PDF(lang, time.Now())
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/pdf")
+		w.Header().Set("Content-Disposition", `inline; filename="people-with-access-`+lang+`.pdf"`)
+		w.Header().Set("Cache-Control", "no-store")
+		w.Write(pdf)
+	default:
+		writeJSON(w, http.StatusOK, AccessReport{At: rep.At, PolicyVersion: rep.PolicyVersion, Lines: rep.Lines})
+	}
 }
 
 // IncidentIn is the body of POST /v1/incidents.

@@ -1546,11 +1546,23 @@ func TestAccessAnswersFollowTheDescription(t *testing.T) {
 			if len(report.Lines) != 0 {
 				t.Errorf("report of 2000: %+v", report.Lines)
 			}
-			csvData := officer("GET", "/v1/access/report?format=csv", nil, 200, "")
-			if !strings.HasPrefix(string(csvData), "principal,kind,label,role,purpose,fields,masked,can,since,until\n") || !strings.Contains(string(csvData), "staff:clerk1,staff,") {
+			if report.PolicyVersion != 0 {
+				t.Errorf("report of 2000 names policy version %d", report.PolicyVersion)
+			}
+			report = api.AccessReport{}
+			decodeInto(t, officer("GET", "/v1/access/report?at="+time.Now().Format(time.DateOnly), nil, 200, ""), &report)
+			if len(report.Lines) == 0 || report.PolicyVersion == 0 {
+				t.Errorf("report of today: %+v", report)
+			}
+			csvData := officer("GET", "/v1/access/report?format=csv&lang=en", nil, 200, "")
+			if !strings.HasPrefix(string(csvData), "principal,kind,label,role,role_title,purpose,purpose_title,fields,masked,can,since,until\n") || !strings.Contains(string(csvData), "staff:clerk1,staff,") {
 				t.Errorf("csv report:\n%s", csvData)
 			}
+			if pdf := officer("GET", "/v1/access/report?format=pdf&lang=kk", nil, 200, ""); !bytes.HasPrefix(pdf, []byte("%PDF-")) {
+				t.Errorf("pdf report: %.40q", pdf)
+			}
 			officer("GET", "/v1/access/report?at=yesterday", nil, 400, "invalid-parameter")
+			officer("GET", "/v1/access/report?format=pdf&lang=de", nil, 400, "invalid-parameter")
 
 			// The register.
 			var list api.Incidents
@@ -1636,6 +1648,9 @@ func TestAccessAnswersFollowTheDescription(t *testing.T) {
 			}
 			if csv, err := oc.AccessReportCSV(ctx, time.Time{}); err != nil || !strings.HasPrefix(string(csv), "principal,") {
 				t.Errorf("client: access report CSV %q, %v", csv, err)
+			}
+			if pdf, err := oc.AccessReportPDF(ctx, time.Time{}, "en"); err != nil || !bytes.HasPrefix(pdf, []byte("%PDF-")) {
+				t.Errorf("client: access report PDF %.20q, %v", pdf, err)
 			}
 			id, err := oc.ReportIncident(ctx, "a clerk's screen was photographed", sub)
 			if err != nil {

@@ -79,8 +79,11 @@ type AccessLine struct {
 // AccessReport is the people-with-access report (Law 94-V Art. 22; Rules
 // 179/НҚ).
 type AccessReport struct {
-	At    time.Time    `json:"at"`
-	Lines []AccessLine `json:"lines"`
+	At time.Time `json:"at"`
+	// PolicyVersion is the policy activation in force at At, whose roles
+	// the report applies; 0 when none was (the report is then empty).
+	PolicyVersion int64        `json:"policy_version"`
+	Lines         []AccessLine `json:"lines"`
 }
 
 // AccessReport returns who could see which data for which purpose at at
@@ -97,8 +100,9 @@ func (c *Client) AccessReport(ctx context.Context, at time.Time) (*AccessReport,
 }
 
 // AccessReportCSV returns the same report as a CSV file (columns
-// principal, kind, label, role, purpose, fields, masked, can, since,
-// until; lists separated by spaces), for the operator's files.
+// principal, kind, label, role, role_title, purpose, purpose_title,
+// fields, masked, can, since, until; lists separated by spaces; titles in
+// Russian), for the operator's files.
 func (c *Client) AccessReportCSV(ctx context.Context, at time.Time) ([]byte, error) {
 	const path = "/v1/access/report"
 	resp, data, err := c.send(ctx, http.MethodGet, path, accessQuery(at, "csv"), "", "text/csv, application/problem+json", nil)
@@ -107,6 +111,22 @@ func (c *Client) AccessReportCSV(ctx context.Context, at time.Time) ([]byte, err
 	}
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "text/csv" {
 		return nil, fmt.Errorf("client: GET %s: the answer is %s, not CSV", path, orNone(mt))
+	}
+	return data, nil
+}
+
+// AccessReportPDF returns the report printed for an inspector, in lang
+// (kk, ru or en).
+func (c *Client) AccessReportPDF(ctx context.Context, at time.Time, lang string) ([]byte, error) {
+	const path = "/v1/access/report"
+	q := accessQuery(at, "pdf")
+	q.Set("lang", lang)
+	resp, data, err := c.send(ctx, http.MethodGet, path, q, "", "application/pdf, application/problem+json", nil)
+	if err != nil {
+		return nil, err
+	}
+	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "application/pdf" {
+		return nil, fmt.Errorf("client: GET %s: the answer is %s, not a PDF", path, orNone(mt))
 	}
 	return data, nil
 }
