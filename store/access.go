@@ -72,3 +72,21 @@ func (t *Tx) KeyNetworkAdd(ctx context.Context, keyID, network string, at time.T
 	}
 	return added == 1, n, nil
 }
+
+// DetectionSubjectAdd adds a subject to a detection window's set; it
+// reports whether the subject is new to the set on every node.
+func (t *Tx) DetectionSubjectAdd(ctx context.Context, key, subject string, at time.Time) (bool, error) {
+	res, err := t.exec(ctx, "DetectionSubjectAdd", key, subject, micros(at))
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// DetectionSubjectsPrune forgets the sets of windows started before
+// before.
+func (t *Tx) DetectionSubjectsPrune(ctx context.Context, before time.Time) error {
+	_, err := t.exec(ctx, "DetectionSubjectsPrune", micros(before))
+	return err
+}

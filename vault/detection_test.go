@@ -2,6 +2,7 @@ package vault_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -60,6 +61,31 @@ func incidentsOfKind(t *testing.T, b *bundle, kind string) []*vault.Incident {
 	return out
 }
 
+// secondNode opens a second vault on the same data, as a second server
+// would: on PostgreSQL through a store of its own; the embedded store
+// serves one process, so there the second vault shares the store.
+func secondNode(t *testing.T, b *bundle) *vault.Vault {
+	t.Helper()
+	ctx := context.Background()
+	second := b.env.Store
+	if b.env.Dialect == "postgres" {
+		s, err := store.Open(ctx, b.env.Config)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		second = s
+	}
+	other, err := vault.Open(ctx, second, b.env.Ring)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Resume(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return other
+}
+
 const withAdmin = "    can: [collect, read, lookup, update, destroy, journal, requests, transfer, admin]\n"
 const canNow = "    can: [collect, read, lookup, update, destroy, journal, requests, transfer]\n"
 
@@ -71,24 +97,7 @@ func TestRefusalsAreCountedByEveryNodeTogether(t *testing.T) {
 			t.Fatal(err)
 		}
 		edit(t, b, canNow, withAdmin+"    limits: {denials_per_hour: 5}\n")
-		// A second node on the same data (the embedded store serves one
-		// process: there the second vault shares the store).
-		second := b.env.Store
-		if b.env.Dialect == "postgres" {
-			s, err := store.Open(ctx, b.env.Config)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			second = s
-		}
-		other, err := vault.Open(ctx, second, b.env.Ring)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := other.Resume(ctx); err != nil {
-			t.Fatal(err)
-		}
+		other := secondNode(t, b)
 		out := newAlertBox()
 		b.vault.SetAlerts(vault.Alerts{Notifier: out})
 		other.SetAlerts(vault.Alerts{Notifier: out})
@@ -180,6 +189,43 @@ func TestABrokenJournalOpensExactlyOneIncident(t *testing.T) {
 		got := incidentsOfKind(t, b, vault.IncidentJournal)
 		if len(got) != 1 || got[0].Classification != vault.Suspected || got[0].NoticeDue == nil {
 			t.Fatalf("journal incidents: %+v", got)
+		}
+	})
+}
+
+func TestDistinctSubjectsAreCountedByEveryNodeTogether(t *testing.T) {
+	each(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		var ids []string
+		for i := range 14 {
+			ns := newAppeal()
+			ns.Identifiers = map[string]string{"email": fmt.Sprintf("n%d@example.kz", i)}
+			sid, _, err := split(b.vault.CreateSubject(ctx, app, ns))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, sid)
+		}
+		edit(t, b, canNow, withAdmin+"    limits: {subjects_per_hour: 10}\n")
+		other := secondNode(t, b)
+		noon := time.Date(2026, 4, 14, 12, 0, 0, 0, calendar.Location())
+		b.vault.SetClock(func() time.Time { return noon })
+		other.SetClock(func() time.Time { return noon })
+		// Seven subjects on each node, each read twice: 14 distinct in all,
+		// neither node past 10 alone.
+		for round := range 2 {
+			for i, sid := range ids {
+				node := b.vault
+				if i%2 == 1 {
+					node = other
+				}
+				if _, err := node.ListRecords(ctx, app, sid, "appeals"); err != nil {
+					t.Fatalf("round %d read %d: %v", round, i, err)
+				}
+			}
+		}
+		if got := incidentsOfKind(t, b, vault.IncidentMassRead); len(got) != 1 || got[0].Principal != app.ID {
+			t.Fatalf("mass-read incidents: %+v", got)
 		}
 	})
 }

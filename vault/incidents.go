@@ -40,12 +40,11 @@ const (
 )
 
 // detector remembers, per process, what spares the store a write: the
-// distinct subjects each principal read in the current hour, the networks
-// each API key was seen from, and the incidents already opened. Counts
-// that several nodes must share (refusals, networks of keys) are kept in
-// the store; distinct subjects per hour are still counted per node, so a
-// principal spreading reads over nodes is caught later (the journal keeps
-// every read for an after-the-fact review).
+// subjects each principal's reads this hour already added to the store's
+// count, the networks each API key was seen from, and the incidents
+// already opened. The counts themselves (distinct subjects, refusals,
+// networks of keys) are kept in the store, so that several nodes count
+// together.
 type detector struct {
 	mu    sync.Mutex
 	reads map[string]*window
@@ -71,6 +70,11 @@ func (w *window) at(hour int64) *window {
 
 // observeRead notes a principal's successful read of subjects and opens an
 // incident when the role's limits are passed. It never fails the read.
+//
+// The distinct subjects are counted in the store, so that a principal
+// spreading its reads over several nodes is counted once; each node
+// remembers which subjects it already added this hour, so a subject read
+// again costs no write.
 func (v *Vault) observeRead(a Actor, subjects ...string) {
 	act := v.active.Load()
 	role, ok := act.Role(a.Role)
@@ -87,16 +91,53 @@ func (v *Vault) observeRead(a Actor, subjects ...string) {
 	v.det.mu.Lock()
 	w := v.det.reads[a.ID].at(hour)
 	v.det.reads[a.ID] = w
-	before := len(w.subjects)
+	var fresh []string
 	for _, s := range subjects {
-		w.subjects[s] = true
+		if !w.subjects[s] {
+			w.subjects[s] = true
+			fresh = append(fresh, s)
+		}
 	}
-	crossed := before <= limit && len(w.subjects) > limit
 	v.det.mu.Unlock()
+	if len(fresh) == 0 {
+		return
+	}
+	key := fmt.Sprintf("%s|%s|%d", IncidentMassRead, a.ID, hour)
+	crossed := false
+	ctx := context.Background()
+	err := v.store.Write(ctx, func(tx *store.Tx) error {
+		for _, s := range fresh {
+			added, err := tx.DetectionSubjectAdd(ctx, key, s, now)
+			if err != nil || !added {
+				return err
+			}
+			n, err := tx.DetectionCount(ctx, key, now)
+			if err != nil {
+				return err
+			}
+			// Counts only grow, one at a time: exactly one read anywhere
+			// sees the limit passed.
+			crossed = crossed || n == int64(limit)+1
+			if n == 1 { // a new window: forget old ones
+				if err := tx.DetectionSubjectsPrune(ctx, now.Add(-48*time.Hour)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		// Not counted: let the next read of these subjects try again.
+		v.det.mu.Lock()
+		for _, s := range fresh {
+			delete(w.subjects, s)
+		}
+		v.det.mu.Unlock()
+		return
+	}
 	if crossed {
 		v.openIncident(IncidentMassRead, "rule:subjects_per_hour", a, nil,
-			fmt.Sprintf("%s (role %s) read more than %d distinct subjects within an hour", a.ID, a.Role, limit),
-			fmt.Sprintf("%s|%s|%d", IncidentMassRead, a.ID, hour))
+			fmt.Sprintf("%s (role %s) read more than %d distinct subjects within an hour", a.ID, a.Role, limit), key)
 	}
 }
 

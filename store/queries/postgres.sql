@@ -404,6 +404,12 @@ RETURNING count;
 -- name: DetectionPrune
 DELETE FROM detection_counts WHERE at < $1;
 
+-- name: DetectionSubjectAdd
+INSERT INTO detection_subjects (key, subject, at) VALUES ($1, $2, $3) ON CONFLICT (key, subject) DO NOTHING;
+
+-- name: DetectionSubjectsPrune
+DELETE FROM detection_subjects WHERE at < $1;
+
 -- name: KeyNetworkAdd
 INSERT INTO key_networks (key_id, network, first_seen) VALUES ($1, $2, $3) ON CONFLICT (key_id, network) DO NOTHING;
 

@@ -406,6 +406,12 @@ RETURNING count;
 -- name: DetectionPrune
 DELETE FROM detection_counts WHERE at < ?;
 
+-- name: DetectionSubjectAdd
+INSERT INTO detection_subjects (key, subject, at) VALUES (?, ?, ?) ON CONFLICT (key, subject) DO NOTHING;
+
+-- name: DetectionSubjectsPrune
+DELETE FROM detection_subjects WHERE at < ?;
+
 -- name: KeyNetworkAdd
 INSERT INTO key_networks (key_id, network, first_seen) VALUES (?, ?, ?) ON CONFLICT (key_id, network) DO NOTHING;
 

@@ -21,6 +21,16 @@ CREATE TABLE detection_counts (
     at    INTEGER NOT NULL
 );
 
+-- The distinct subjects each principal read in a window, for the rule on
+-- subjects per hour: every node adds to the same set (subject ids only).
+CREATE TABLE detection_subjects (
+    key     TEXT    NOT NULL,
+    subject TEXT    NOT NULL,
+    at      INTEGER NOT NULL,
+    PRIMARY KEY (key, subject)
+);
+CREATE INDEX detection_subjects_at ON detection_subjects (at);
+
 -- The networks (/24 IPv4, /48 IPv6) each API key was used from.
 CREATE TABLE key_networks (
     key_id     TEXT    NOT NULL,
