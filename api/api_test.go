@@ -17,6 +17,7 @@ import (
 	"github.com/derbes/derbes/api"
 	"github.com/derbes/derbes/client"
 	"github.com/derbes/derbes/policy"
+	"github.com/derbes/derbes/store"
 	"github.com/derbes/derbes/store/storetest"
 	"github.com/derbes/derbes/vault"
 )
@@ -344,5 +345,49 @@ func TestTheAPIDescribesItself(t *testing.T) {
 		if resp.StatusCode != 200 || !strings.Contains(string(body), want) {
 			t.Errorf("%s: %d %.200s", path, resp.StatusCode, body)
 		}
+	}
+}
+
+// TestAKeyRevokedOnOneServerIsRefusedByAnother runs two servers on the same
+// PostgreSQL database, as a deployment of several nodes does: a key
+// revoked through one is refused by the other at its next request.
+func TestAKeyRevokedOnOneServerIsRefusedByAnother(t *testing.T) {
+	t.Parallel()
+	b := setup(t, "postgres")
+	ctx := context.Background()
+	s2, err := store.Open(ctx, b.env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s2.Close() })
+	v2, err := vault.Open(ctx, s2, b.env.Ring)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v2.Resume(ctx); err != nil {
+		t.Fatal(err)
+	}
+	second := httptest.NewServer(api.New(v2, access.NewKeys(s2), slog.New(slog.DiscardHandler), func(context.Context) error { return nil }))
+	t.Cleanup(second.Close)
+
+	key, k, err := b.keys.Create(ctx, "test", "app", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := client.New(second.URL, key)
+	for range 3 { // the second server now has the key in its cache
+		if _, err := other.Lookup(ctx, "appeals", "iin", iin); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Revoked through the first server's keys.
+	if err := b.keys.Revoke(ctx, "test", k.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Lookup(ctx, "appeals", "iin", iin); client.Code(err) != "unauthenticated" {
+		t.Fatalf("the second server accepted a key revoked on the first: %v", err)
+	}
+	if _, err := b.app.Lookup(ctx, "appeals", "iin", iin); err != nil {
+		t.Fatalf("another key stopped working: %v", err)
 	}
 }
