@@ -27,8 +27,24 @@ type Alerts struct {
 	// To is the address alerted; empty: the e-mail of the person
 	// responsible for organising processing, from the active policy.
 	To string
+	// Lang is the language of the alert: kk, ru (the default) or en.
+	Lang string
 	// Log receives the failures to alert (kind and incident id only).
 	Log *slog.Logger
+}
+
+// alertWords are the texts of an alert; %[1]s is the rule, %[2]s the
+// incident, %[3]s the detection time, %[4]s the notice deadline.
+var alertWords = map[string][3]string{
+	"kk": {"derbes: %s түріндегі оқиға ашылды",
+		"Анықтау ережесі (%[1]s) %[3]s (Астана уақыты) %[2]s оқиғасын ашты.\nОны оқиғалар тізілімінде жіктеңіз: derbes incidents list немесе GET /v1/incidents/%[2]s.\nУәкілетті органға хабарлама мерзімі: %[4]s.\n",
+		"%s дейін (Астана уақыты), егер бұзушылық расталса"},
+	"ru": {"derbes: открыт инцидент вида %s",
+		"Правило обнаружения (%[1]s) открыло инцидент %[2]s в %[3]s (время Астаны).\nКлассифицируйте его в реестре инцидентов: derbes incidents list или GET /v1/incidents/%[2]s.\nСрок уведомления уполномоченного органа: %[4]s.\n",
+		"до %s (время Астаны), если нарушение подтвердится"},
+	"en": {"derbes: incident %s opened",
+		"A detection rule (%[1]s) opened incident %[2]s at %[3]s (Astana time).\nClassify it in the incident register: derbes incidents list, or GET /v1/incidents/%[2]s.\nNotice to the authorized body due: %[4]s.\n",
+		"%s (Astana time), if the breach is confirmed"},
 }
 
 // SetAlerts makes every incident a detection rule opens send an alert
@@ -55,16 +71,18 @@ func (v *Vault) alert(i *store.Incident) {
 			to = act.Operator.Responsible.Email
 		}
 	}
+	lang := a.Lang
+	if _, ok := alertWords[lang]; !ok {
+		lang = "ru"
+	}
+	w := alertWords[lang]
 	due := "-"
 	if i.NoticeDue != nil {
-		due = i.NoticeDue.In(calendar.Location()).Format("02.01.2006 15:04") + " (Astana time), if the breach is confirmed"
+		due = fmt.Sprintf(w[2], i.NoticeDue.In(calendar.Location()).Format("02.01.2006 15:04"))
 	}
-	m := notify.Message{Kind: "incident-alert", Ref: i.ID, To: to, Lang: "en",
-		Subject: "derbes: incident " + i.Kind + " opened",
-		Body: fmt.Sprintf("A detection rule (%s) opened incident %s at %s (Astana time).\n"+
-			"Classify it in the incident register: derbes incidents list, or GET /v1/incidents/%s.\n"+
-			"Notice to the authorized body due: %s.\n",
-			i.Source, i.ID, i.DetectedAt.In(calendar.Location()).Format("02.01.2006 15:04"), i.ID, due)}
+	m := notify.Message{Kind: "incident-alert", Ref: i.ID, To: to, Lang: lang,
+		Subject: fmt.Sprintf(w[0], i.Kind),
+		Body:    fmt.Sprintf(w[1], i.Source, i.ID, i.DetectedAt.In(calendar.Location()).Format("02.01.2006 15:04"), due)}
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()

@@ -115,7 +115,7 @@ func TestRefusalsAreCountedByEveryNodeTogether(t *testing.T) {
 		}
 		msgs := out.wait(t, 1)
 		m := msgs[0]
-		if m.To != "dpo@example.kz" || m.Kind != "incident-alert" || m.Ref != got[0].ID || !strings.Contains(m.Body, got[0].ID) {
+		if m.To != "dpo@example.kz" || m.Kind != "incident-alert" || m.Ref != got[0].ID || !strings.Contains(m.Body, got[0].ID) || m.Lang != "ru" || strings.Contains(m.Body, "%!") {
 			t.Fatalf("alert: %+v", m)
 		}
 		if strings.Contains(m.Body+m.Subject, app.ID) || strings.Contains(m.Body, rid) {
@@ -129,7 +129,7 @@ func TestAKeyUsedFromANewNetworkOpensAnIncident(t *testing.T) {
 		ctx := context.Background()
 		edit(t, b, canNow, withAdmin)
 		out := newAlertBox()
-		b.vault.SetAlerts(vault.Alerts{Notifier: out, To: "security@example.kz"})
+		b.vault.SetAlerts(vault.Alerts{Notifier: out, To: "security@example.kz", Lang: "kk"})
 		for _, addr := range []string{"10.1.2.3:5000", "10.1.2.200:6000", "10.1.2.3:5001"} {
 			b.vault.ObserveNetwork(ctx, app, addr)
 		}
@@ -146,7 +146,7 @@ func TestAKeyUsedFromANewNetworkOpensAnIncident(t *testing.T) {
 			t.Fatalf("want one incident per new network (two), got %+v", got)
 		}
 		for _, m := range out.wait(t, 2) {
-			if m.To != "security@example.kz" || strings.Contains(m.Body, "198.51") || strings.Contains(m.Body, "2001:db8") {
+			if m.To != "security@example.kz" || m.Lang != "kk" || !strings.Contains(m.Body, "Анықтау ережесі") || strings.Contains(m.Body, "198.51") || strings.Contains(m.Body, "2001:db8") {
 				t.Fatalf("alert: %+v", m)
 			}
 		}
