@@ -76,3 +76,38 @@ func setupB(b *testing.B, dialect string) *bundle {
 	env := storetest.Open(b, dialect)
 	return openTB(b, env)
 }
+
+// BenchmarkReadUnderASubjectLimit is the cost of a read of a subject not
+// read before in the hour, by a role without limits and by one with
+// subjects_per_hour, whose distinct subjects are counted in the store. Run:
+//
+//	go test ./vault -run xxx -bench ReadUnderASubjectLimit -benchtime 2000x
+func BenchmarkReadUnderASubjectLimit(b *testing.B) {
+	for _, d := range storetest.Dialects {
+		for _, limited := range []bool{false, true} {
+			b.Run(fmt.Sprintf("%s/limited=%v", d, limited), func(b *testing.B) {
+				bd := setupB(b, d)
+				ctx := context.Background()
+				if limited {
+					editTB(b, bd, canNow, withAdmin+"    limits: {subjects_per_hour: 1000000}\n")
+				}
+				ids := make([]string, b.N)
+				for i := range ids {
+					ns := newAppeal()
+					ns.Identifiers = map[string]string{"email": fmt.Sprintf("r%d@example.kz", i)}
+					sid, _, err := split(bd.vault.CreateSubject(ctx, app, ns))
+					if err != nil {
+						b.Fatal(err)
+					}
+					ids[i] = sid
+				}
+				b.ResetTimer()
+				for i := range b.N {
+					if _, err := bd.vault.ListRecords(ctx, app, ids[i], "appeals"); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}

@@ -68,27 +68,35 @@ func (w *window) at(hour int64) *window {
 	return w
 }
 
-// observeRead notes a principal's successful read of subjects and opens an
-// incident when the role's limits are passed. It never fails the read.
-//
+// readCount is the counting of one read for the rule on distinct subjects
+// per hour, done in the read's own transaction (no commit of its own).
 // The distinct subjects are counted in the store, so that a principal
 // spreading its reads over several nodes is counted once; each node
 // remembers which subjects it already added this hour, so a subject read
-// again costs no write.
-func (v *Vault) observeRead(a Actor, subjects ...string) {
+// again costs no statement.
+type readCount struct {
+	key     string
+	limit   int
+	w       *window
+	fresh   []string
+	ran     bool
+	crossed bool
+}
+
+// countRead prepares the counting of a principal's read of subjects; nil
+// when there is nothing to count (no limit, or subjects already counted).
+func (v *Vault) countRead(a Actor, subjects ...string) *readCount {
 	act := v.active.Load()
+	if act == nil {
+		return nil
+	}
 	role, ok := act.Role(a.Role)
-	if !ok {
-		return
+	if !ok || role.Limits.SubjectsPerHour == 0 {
+		return nil
 	}
-	now := v.now()
-	v.offHours(a, role, now)
-	limit := role.Limits.SubjectsPerHour
-	if limit == 0 {
-		return
-	}
-	hour := now.Unix() / 3600
+	hour := v.now().Unix() / 3600
 	v.det.mu.Lock()
+	defer v.det.mu.Unlock()
 	w := v.det.reads[a.ID].at(hour)
 	v.det.reads[a.ID] = w
 	var fresh []string
@@ -98,46 +106,71 @@ func (v *Vault) observeRead(a Actor, subjects ...string) {
 			fresh = append(fresh, s)
 		}
 	}
-	v.det.mu.Unlock()
 	if len(fresh) == 0 {
-		return
-	}
-	key := fmt.Sprintf("%s|%s|%d", IncidentMassRead, a.ID, hour)
-	crossed := false
-	ctx := context.Background()
-	err := v.store.Write(ctx, func(tx *store.Tx) error {
-		for _, s := range fresh {
-			added, err := tx.DetectionSubjectAdd(ctx, key, s, now)
-			if err != nil || !added {
-				return err
-			}
-			n, err := tx.DetectionCount(ctx, key, now)
-			if err != nil {
-				return err
-			}
-			// Counts only grow, one at a time: exactly one read anywhere
-			// sees the limit passed.
-			crossed = crossed || n == int64(limit)+1
-			if n == 1 { // a new window: forget old ones
-				if err := tx.DetectionSubjectsPrune(ctx, now.Add(-48*time.Hour)); err != nil {
-					return err
-				}
-			}
-		}
 		return nil
-	})
-	if err != nil {
-		// Not counted: let the next read of these subjects try again.
-		v.det.mu.Lock()
-		for _, s := range fresh {
-			delete(w.subjects, s)
+	}
+	return &readCount{key: fmt.Sprintf("%s|%s|%d", IncidentMassRead, a.ID, hour), limit: role.Limits.SubjectsPerHour, w: w, fresh: fresh}
+}
+
+// add counts the read in tx.
+func (rc *readCount) add(ctx context.Context, tx *store.Tx, now time.Time) error {
+	if rc == nil {
+		return nil
+	}
+	for _, s := range rc.fresh {
+		added, err := tx.DetectionSubjectAdd(ctx, rc.key, s, now)
+		if err != nil {
+			return err
 		}
-		v.det.mu.Unlock()
+		if !added {
+			continue // another node counted it
+		}
+		n, err := tx.DetectionCount(ctx, rc.key, now)
+		if err != nil {
+			return err
+		}
+		// Counts only grow, one at a time: exactly one read anywhere sees
+		// the limit passed.
+		rc.crossed = rc.crossed || n == int64(rc.limit)+1
+		if n == 1 { // a new window: forget old ones
+			if err := tx.DetectionSubjectsPrune(ctx, now.Add(-48*time.Hour)); err != nil {
+				return err
+			}
+		}
+	}
+	rc.ran = true
+	return nil
+}
+
+// settle is called once the read's transaction is over, committed or not
+// (err): subjects that were not counted are forgotten by this node, so
+// that their next read counts them.
+func (v *Vault) settle(rc *readCount, err error) {
+	if rc == nil || (rc.ran && err == nil) {
 		return
 	}
-	if crossed {
+	rc.ran, rc.crossed = false, false
+	v.det.mu.Lock()
+	for _, s := range rc.fresh {
+		delete(rc.w.subjects, s)
+	}
+	v.det.mu.Unlock()
+}
+
+// observeRead runs the rules on a principal's successful read, counted in
+// its transaction by rc (nil: nothing counted): an incident when the
+// role's working hours or its distinct subjects per hour are passed. It
+// never fails the read.
+func (v *Vault) observeRead(a Actor, rc *readCount) {
+	act := v.active.Load()
+	role, ok := act.Role(a.Role)
+	if !ok {
+		return
+	}
+	v.offHours(a, role, v.now())
+	if rc != nil && rc.crossed {
 		v.openIncident(IncidentMassRead, "rule:subjects_per_hour", a, nil,
-			fmt.Sprintf("%s (role %s) read more than %d distinct subjects within an hour", a.ID, a.Role, limit), key)
+			fmt.Sprintf("%s (role %s) read more than %d distinct subjects within an hour", a.ID, a.Role, rc.limit), rc.key)
 	}
 }
 

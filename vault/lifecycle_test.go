@@ -18,7 +18,9 @@ import (
 )
 
 // edit activates the minimal policy with one change.
-func edit(t *testing.T, b *bundle, old, new string) {
+func edit(t *testing.T, b *bundle, old, new string) { editTB(t, b, old, new) }
+
+func editTB(t testing.TB, b *bundle, old, new string) {
 	t.Helper()
 	src, _ := os.ReadFile("../policy/testdata/minimal.yaml")
 	if !strings.Contains(string(src), old) {

@@ -202,6 +202,7 @@ func (v *Vault) GetRecord(ctx context.Context, a Actor, id, purpose string, fiel
 	var refusal *Problem
 	denyKey, denyLimit := v.denialRule(a)
 	var denials int64
+	var rc *readCount
 	err = v.store.Write(ctx, func(tx *store.Tx) error {
 		r, err := tx.RecordGet(ctx, id)
 		if err != nil {
@@ -222,8 +223,13 @@ func (v *Vault) GetRecord(ctx context.Context, a Actor, id, purpose string, fiel
 		}
 		got.rec = r
 		entry.Detail = detail(decisions(r, role, fields))
-		return tx.JournalAppend(ctx, entry)
+		if err := tx.JournalAppend(ctx, entry); err != nil {
+			return err
+		}
+		rc = v.countRead(a, r.SubjectID)
+		return rc.add(ctx, tx, v.now())
 	})
+	v.settle(rc, err)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errNotFound
 	}
@@ -234,7 +240,7 @@ func (v *Vault) GetRecord(ctx context.Context, a Actor, id, purpose string, fiel
 		v.observeDenial(a, denyKey, denials, denyLimit)
 		return nil, refusal
 	}
-	v.observeRead(a, got.rec.SubjectID)
+	v.observeRead(a, rc)
 	return v.open(got, role, fields)
 }
 
@@ -336,6 +342,7 @@ func (v *Vault) ListRecords(ctx context.Context, a Actor, subjectID, purpose str
 		return nil, err
 	}
 	var got []readable
+	rc := v.countRead(a, subjectID)
 	err = v.store.Write(ctx, func(tx *store.Tx) error {
 		got = got[:0]
 		sub, err := tx.SubjectGet(ctx, subjectID)
@@ -371,15 +378,16 @@ func (v *Vault) ListRecords(ctx context.Context, a Actor, subjectID, purpose str
 				return err
 			}
 		}
-		return nil
+		return rc.add(ctx, tx, v.now())
 	})
+	v.settle(rc, err)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errNotFound
 	}
 	if err != nil {
 		return nil, err
 	}
-	v.observeRead(a, subjectID)
+	v.observeRead(a, rc)
 	out := make([]*Record, 0, len(got))
 	for _, g := range got {
 		r, err := v.open(g, role, nil)

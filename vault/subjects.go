@@ -209,6 +209,7 @@ func (v *Vault) GetSubject(ctx context.Context, a Actor, id, purpose string) (*S
 	var sub *store.Subject
 	var recs []*store.Record
 	var wrapped []byte
+	rc := v.countRead(a, id)
 	err = v.store.Write(ctx, func(tx *store.Tx) error {
 		if sub, err = tx.SubjectGet(ctx, id); err != nil {
 			return err
@@ -221,16 +222,20 @@ func (v *Vault) GetSubject(ctx context.Context, a Actor, id, purpose string) (*S
 		if recs, err = tx.RecordsBySubject(ctx, id); err != nil {
 			return err
 		}
-		return tx.JournalAppend(ctx, &journal.Entry{Actor: a.ID, Action: journal.SubjectRead, Purpose: purpose, Subject: id, Outcome: journal.OK,
-			Detail: detail(map[string]any{"role": a.Role})})
+		if err := tx.JournalAppend(ctx, &journal.Entry{Actor: a.ID, Action: journal.SubjectRead, Purpose: purpose, Subject: id, Outcome: journal.OK,
+			Detail: detail(map[string]any{"role": a.Role})}); err != nil {
+			return err
+		}
+		return rc.add(ctx, tx, v.now())
 	})
+	v.settle(rc, err)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errNotFound
 	}
 	if err != nil {
 		return nil, err
 	}
-	v.observeRead(a, id)
+	v.observeRead(a, rc)
 	out := &Subject{ID: sub.ID, Category: sub.Category, State: sub.State, CreatedAt: sub.CreatedAt, DestroyedAt: sub.DestroyedAt}
 	for _, r := range recs {
 		if r.Purpose == purpose {
