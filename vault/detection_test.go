@@ -229,3 +229,44 @@ func TestDistinctSubjectsAreCountedByEveryNodeTogether(t *testing.T) {
 		}
 	})
 }
+
+func TestDetectionCountersOfPastWindowsAreForgotten(t *testing.T) {
+	each(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		var ids []string
+		for i := range 3 {
+			ns := newAppeal()
+			ns.Identifiers = map[string]string{"email": fmt.Sprintf("f%d@example.kz", i)}
+			sid, _, err := split(b.vault.CreateSubject(ctx, app, ns))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, sid)
+		}
+		edit(t, b, canNow, withAdmin+"    limits: {subjects_per_hour: 100}\n")
+		monday := time.Date(2026, 4, 13, 12, 0, 0, 0, calendar.Location())
+		b.vault.SetClock(func() time.Time { return monday })
+		for _, sid := range ids {
+			if _, err := b.vault.ListRecords(ctx, app, sid, "appeals"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rows := func(table string) int {
+			var n int
+			if err := b.env.Raw.QueryRow("SELECT COUNT(*) FROM " + table).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if rows("detection_subjects") != 3 || rows("detection_counts") != 1 {
+			t.Fatalf("after Monday's reads: %d subjects, %d counters", rows("detection_subjects"), rows("detection_counts"))
+		}
+		b.vault.SetClock(func() time.Time { return monday.AddDate(0, 0, 3) })
+		if _, err := b.vault.ListRecords(ctx, app, ids[0], "appeals"); err != nil {
+			t.Fatal(err)
+		}
+		if rows("detection_subjects") != 1 || rows("detection_counts") != 1 {
+			t.Fatalf("three days later: %d subjects, %d counters; Monday's are kept", rows("detection_subjects"), rows("detection_counts"))
+		}
+	})
+}

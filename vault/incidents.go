@@ -136,6 +136,9 @@ func (rc *readCount) add(ctx context.Context, tx *store.Tx, now time.Time) error
 			if err := tx.DetectionSubjectsPrune(ctx, now.Add(-48*time.Hour)); err != nil {
 				return err
 			}
+			if err := tx.DetectionPrune(ctx, now.Add(-48*time.Hour)); err != nil {
+				return err
+			}
 		}
 	}
 	rc.ran = true
