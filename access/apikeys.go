@@ -40,6 +40,8 @@ type Keys struct {
 
 	mu    sync.Mutex
 	cache map[string]cached
+	// gen is the revocation generation the cache was last seen under.
+	gen int64
 }
 
 type cached struct {
@@ -121,6 +123,11 @@ func (k *Keys) Authenticate(ctx context.Context, presented string) (Principal, e
 		return Principal{}, err
 	}
 	k.mu.Lock()
+	if gen > k.gen {
+		// Something was revoked somewhere: check every key again.
+		clear(k.cache)
+		k.gen = gen
+	}
 	c, hit := k.cache[id]
 	k.mu.Unlock()
 	if hit && c.gen == gen {
