@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"crypto/subtle"
 	"errors"
 	"net/http"
 	"strings"
@@ -50,6 +51,55 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusTooManyRequests, "locked", "too many failed attempts: the account is locked for 15 minutes", "")
 	case errors.Is(err, access.ErrLogin):
 		writeProblem(w, http.StatusUnauthorized, "login-failed", "wrong login, password or code", "")
+	case err != nil:
+		s.fail(w, r, err)
+	default:
+		writeJSON(w, http.StatusOK, LoginOut{Token: token, ExpiresAt: time.Now().Add(access.SessionFor).UTC()})
+	}
+}
+
+// WithOIDC lets staff sign in through the operator's OpenID Connect
+// provider (GET /v1/login/oidc, then its callback).
+func (s *Server) WithOIDC(o *access.OIDC) *Server {
+	s.oidc = o
+	return s
+}
+
+// oidcCookie keeps a sign-in's state and nonce in the browser between the
+// redirect to the provider and its callback.
+const oidcCookie = "derbes_oidc"
+
+func (s *Server) oidcStart(w http.ResponseWriter, r *http.Request) {
+	if s.oidc == nil {
+		writeProblem(w, http.StatusNotFound, "no-such-route", "OpenID Connect sign-in is not enabled on this server", "")
+		return
+	}
+	state, nonce := access.NewState(), access.NewState()
+	http.SetCookie(w, &http.Cookie{Name: oidcCookie, Value: state + "." + nonce, Path: "/v1/login/oidc", MaxAge: 600,
+		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, s.oidc.AuthURL(state, nonce), http.StatusFound)
+}
+
+func (s *Server) oidcCallback(w http.ResponseWriter, r *http.Request) {
+	if s.oidc == nil {
+		writeProblem(w, http.StatusNotFound, "no-such-route", "OpenID Connect sign-in is not enabled on this server", "")
+		return
+	}
+	var state, nonce string
+	if c, err := r.Cookie(oidcCookie); err == nil {
+		state, nonce, _ = strings.Cut(c.Value, ".")
+	}
+	given := r.URL.Query().Get("state")
+	if state == "" || nonce == "" || subtle.ConstantTimeCompare([]byte(state), []byte(given)) != 1 {
+		s.fail(w, r, badRequest("invalid-parameter", "state", "this sign-in was not started here, or took more than 10 minutes: start again at /v1/login/oidc"))
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: oidcCookie, Path: "/v1/login/oidc", MaxAge: -1, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+	token, err := s.oidc.Finish(r.Context(), r.URL.Query().Get("code"), nonce)
+	switch {
+	case errors.Is(err, access.ErrLogin):
+		writeProblem(w, http.StatusUnauthorized, "login-failed", "the provider's answer was not accepted, or there is no active derbes account for this person", "")
 	case err != nil:
 		s.fail(w, r, err)
 	default:

@@ -54,6 +54,8 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /v1/records/{id}/restore", s.authed(s.restoreRecord))
 	s.mux.HandleFunc("POST /v1/login", s.login)
 	s.mux.HandleFunc("POST /v1/logout", s.logout)
+	s.mux.HandleFunc("GET /v1/login/oidc", s.oidcStart)
+	s.mux.HandleFunc("GET /v1/login/oidc/callback", s.oidcCallback)
 	s.mux.HandleFunc("GET /v1/access/report", s.authed(s.accessReport))
 	s.mux.HandleFunc("GET /v1/incidents", s.authed(s.listIncidents))
 	s.mux.HandleFunc("POST /v1/incidents", s.authed(s.reportIncident))

@@ -30,6 +30,7 @@ type Server struct {
 	vault   *vault.Vault
 	keys    *access.Keys
 	staff   *access.Staff
+	oidc    *access.OIDC
 	metrics *metrics
 	log     *slog.Logger
 	mux     *http.ServeMux

@@ -88,8 +88,10 @@ func New(t testing.TB) *Provider {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]any{"access_token": "at", "token_type": "Bearer", "id_token": raw})
 	})
-	p.srv = httptest.NewServer(mux)
-	p.URL = p.srv.URL
+	// The URL is set before the server starts: the handlers read it.
+	p.srv = httptest.NewUnstartedServer(mux)
+	p.URL = "http://" + p.srv.Listener.Addr().String()
+	p.srv.Start()
 	t.Cleanup(p.srv.Close)
 	return p
 }

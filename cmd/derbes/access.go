@@ -209,3 +209,18 @@ func (c *IncidentsListCmd) Run(g *Globals) error {
 	}
 	return nil
 }
+
+// openOIDC returns staff sign-in through the operator's OpenID Connect
+// provider when DERBES_OIDC_ISSUER is set (nil otherwise): with
+// DERBES_OIDC_CLIENT_ID, DERBES_OIDC_CLIENT_SECRET (a secret: environment
+// only), DERBES_OIDC_REDIRECT_URL (https://…/v1/login/oidc/callback) and
+// DERBES_OIDC_CLAIM (preferred_username, the default, or email).
+func openOIDC(ctx context.Context, staff *access.Staff) (*access.OIDC, error) {
+	issuer := os.Getenv("DERBES_OIDC_ISSUER")
+	if issuer == "" {
+		return nil, nil
+	}
+	return access.NewOIDC(ctx, access.OIDCConfig{Issuer: issuer, ClientID: os.Getenv("DERBES_OIDC_CLIENT_ID"),
+		ClientSecret: os.Getenv("DERBES_OIDC_CLIENT_SECRET"), RedirectURL: os.Getenv("DERBES_OIDC_REDIRECT_URL"),
+		Claim: os.Getenv("DERBES_OIDC_CLAIM")}, staff)
+}

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/derbes/derbes/access/oidctest"
 	"github.com/derbes/derbes/store/storetest"
 )
 
@@ -190,6 +191,18 @@ func TestAdministratorCommands(t *testing.T) {
 			if pdf, _ := os.ReadFile(filepath.Join(dir, "access.pdf")); code != 0 || !bytes.HasPrefix(pdf, []byte("%PDF-")) {
 				t.Fatalf("access report PDF: %d %s", code, errs)
 			}
+
+			// Served with a directory, staff sign in through it.
+			idp := oidctest.New(t)
+			base, stop = serve(t, dir, append(slices.Clone(vars), "DERBES_OIDC_ISSUER="+idp.URL, "DERBES_OIDC_CLIENT_ID=derbes",
+				"DERBES_OIDC_CLIENT_SECRET=s", "DERBES_OIDC_REDIRECT_URL="+"http://example.invalid/v1/login/oidc/callback"), "serve", "--policy", policyFile)
+			noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			resp, err = noFollow.Get(base + "/v1/login/oidc")
+			if err != nil || resp.StatusCode != http.StatusFound || !strings.HasPrefix(resp.Header.Get("Location"), idp.URL+"/auth?") {
+				t.Fatalf("sign-in through the directory: %v %v", resp, err)
+			}
+			resp.Body.Close()
+			stop()
 
 			code, out, errs = run(t, dir, vars, "keys", "rotate")
 			if code != 0 || !strings.Contains(out, "3 data keys now wrapped by master key 2") { // the subject's, its record's and the request's

@@ -58,9 +58,13 @@ func serve(g *Globals, listen string, p *policy.Policy, src []byte, dev bool, re
 	}
 	in.vault.SetAlerts(vault.Alerts{Notifier: n, Log: log})
 	staff := access.NewStaff(in.store, in.ring, nil)
+	oidc, err := openOIDC(ctx, staff)
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{
 		Handler: web.Mount(api.New(in.vault, access.NewKeys(in.store), log, func(ctx context.Context) error { _, err := in.store.Size(ctx); return err }).
-			WithStaff(staff), web.New(in.vault, in.store, log, web.Options{Staff: staff, Notifier: n, Development: dev})),
+			WithStaff(staff).WithOIDC(oidc), web.New(in.vault, in.store, log, web.Options{Staff: staff, Notifier: n, Development: dev})),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
