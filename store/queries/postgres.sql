@@ -378,3 +378,10 @@ ON CONFLICT (job, started_at, node) DO NOTHING;
 
 -- name: JobRuns
 SELECT job, started_at, finished_at, node, outcome, summary FROM job_runs ORDER BY started_at DESC LIMIT $1;
+
+-- Operations (export, blind-index rotation, metrics).
+
+-- name: SubjectsByPurpose
+-- A page of subjects holding an active record of a purpose, in id order
+-- (keyset paging: each page starts after the last id of the one before).
+SELECT DISTINCT subject_id FROM records WHERE subject_id > $1 AND purpose = $2 AND state = 'active' ORDER BY subject_id LIMIT $3;
