@@ -346,3 +346,29 @@ func TestTheAPIDescribesItself(t *testing.T) {
 		}
 	}
 }
+
+func TestASubjectsDataIsExportedForAPurposeAsOneDocument(t *testing.T) {
+	each(t, func(t *testing.T, b *testBundle) {
+		ctx := context.Background()
+		c, err := b.app.CreateSubject(ctx, appeal())
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := b.app.ExportSubject(ctx, c.Subject, "appeals")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Purpose != "appeals" || p.Subject.Identifiers["iin"] != iin || len(p.Records) != 1 || p.Records[0].Fields["appeal_text"] != text {
+			t.Fatalf("the export: %+v", p)
+		}
+		if _, err := b.analyst.ExportSubject(ctx, c.Subject, "appeals"); client.Code(err) != "purpose-not-allowed" {
+			t.Fatalf("a role that does not serve the purpose: %v", err)
+		}
+		if _, err := b.app.ExportSubject(ctx, c.Subject, ""); client.Code(err) != "purpose-required" {
+			t.Fatalf("no purpose: %v", err)
+		}
+		if strings.Contains(b.logs.String(), iin) || strings.Contains(b.logs.String(), text) {
+			t.Fatal("personal data in the log")
+		}
+	})
+}
