@@ -318,7 +318,10 @@ func TestNoPersonalDataInTheLog(t *testing.T) {
 		}
 		metrics, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if !strings.Contains(string(metrics), `derbes_http_requests_total{route="GET /v1/subjects",status="2xx"} 2`) || !strings.Contains(string(metrics), "derbes_subjects 1") {
+		if !strings.Contains(string(metrics), `derbes_http_requests_total{route="GET /v1/subjects",status="2xx"} 2`) || !strings.Contains(string(metrics), "derbes_subjects 1") ||
+			!strings.Contains(string(metrics), `derbes_http_request_duration_seconds_bucket{route="GET /v1/subjects",le="+Inf"} 2`) ||
+			!strings.Contains(string(metrics), "derbes_requests_due_soon 0") || !strings.Contains(string(metrics), "derbes_journal_checkpoint 0") ||
+			strings.Contains(string(metrics), "derbes_journal_head_seconds 0\n") {
 			t.Fatalf("metrics:\n%s", metrics)
 		}
 		for _, s := range []string{iin, "950312405676", "7011234567", name, sid(c)} {

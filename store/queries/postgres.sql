@@ -385,3 +385,12 @@ SELECT job, started_at, finished_at, node, outcome, summary FROM job_runs ORDER 
 -- A page of subjects holding an active record of a purpose, in id order
 -- (keyset paging: each page starts after the last id of the one before).
 SELECT DISTINCT subject_id FROM records WHERE subject_id > $1 AND purpose = $2 AND state = 'active' ORDER BY subject_id LIMIT $3;
+
+-- name: GaugesOps
+-- The rest of what /metrics shows: the last signed checkpoint, when the
+-- journal's head was last signed, and open requests falling due soon
+-- (deadline between now and the horizon).
+SELECT (SELECT COALESCE(MAX(size), 0) FROM checkpoints),
+       (SELECT COALESCE(MAX(at), 0) FROM checkpoints),
+       (SELECT COALESCE(MAX(at), 0) FROM journal_head),
+       (SELECT COUNT(*) FROM requests WHERE state <> 'answered' AND due_at >= $1 AND due_at < $2);

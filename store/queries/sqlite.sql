@@ -387,3 +387,12 @@ SELECT job, started_at, finished_at, node, outcome, summary FROM job_runs ORDER 
 -- A page of subjects holding an active record of a purpose, in id order
 -- (keyset paging: each page starts after the last id of the one before).
 SELECT DISTINCT subject_id FROM records WHERE subject_id > ? AND purpose = ? AND state = 'active' ORDER BY subject_id LIMIT ?;
+
+-- name: GaugesOps
+-- The rest of what /metrics shows: the last signed checkpoint, when the
+-- journal's head was last signed, and open requests falling due soon
+-- (deadline between now and the horizon).
+SELECT (SELECT COALESCE(MAX(size), 0) FROM checkpoints),
+       (SELECT COALESCE(MAX(at), 0) FROM checkpoints),
+       (SELECT COALESCE(MAX(at), 0) FROM journal_head),
+       (SELECT COUNT(*) FROM requests WHERE state <> 'answered' AND due_at >= ? AND due_at < ?);
