@@ -461,6 +461,20 @@ func (r *Ring) Blinds(kind, normalised string) []BlindIndex {
 	return out
 }
 
+// IndexWith returns the blind index of a normalised identifier under the
+// index key of version, if the ring holds it (the current or the retiring
+// key).
+func (r *Ring) IndexWith(version uint32, kind, normalised string) ([]byte, bool) {
+	cur, old := r.indexKeys()
+	switch {
+	case cur.version == version:
+		return cur.sum(kind, normalised), true
+	case old != nil && old.version == version:
+		return old.sum(kind, normalised), true
+	}
+	return nil, false
+}
+
 // IndexVersions returns the version of the current index key and of the
 // retiring one (0 outside a rotation).
 func (r *Ring) IndexVersions() (current, retiring uint32) {

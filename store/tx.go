@@ -195,10 +195,11 @@ func (t *Tx) SubjectDestroy(ctx context.Context, id string, at time.Time) error 
 	return err
 }
 
-// IdentifierInsert indexes a subject under a blind index. A second subject
-// with the same IIN gets ErrConflict.
-func (t *Tx) IdentifierInsert(ctx context.Context, kind string, hash []byte, subject string) error {
-	_, err := t.exec(ctx, "IdentifierInsert", kind, hash, subject)
+// IdentifierInsert indexes a subject under a blind index made by index key
+// keyVersion. A second subject with the same IIN (under the same key) gets
+// ErrConflict.
+func (t *Tx) IdentifierInsert(ctx context.Context, kind string, hash []byte, keyVersion uint32, subject string) error {
+	_, err := t.exec(ctx, "IdentifierInsert", kind, hash, subject, int64(keyVersion))
 	return err
 }
 

@@ -1,0 +1,6 @@
+-- Which blind-index key made each index, so that a rotation of the key can
+-- re-index in the background, resume where it stopped, and know when no
+-- index under the retiring key is left. Indexes made before keys were
+-- versioned are version 1.
+ALTER TABLE identifiers ADD COLUMN key_version INTEGER NOT NULL DEFAULT 1;
+CREATE INDEX identifiers_key_version ON identifiers (key_version, subject_id);
