@@ -10,9 +10,10 @@
 //   - the blind-index keys: HMAC-SHA256 over normalised identifiers, so that
 //     a person can be found by IIN, phone or e-mail without storing them in
 //     plaintext. They are separate from the master keys so that rotating one
-//     does not touch the other. One is current; during a rotation the one
-//     before it is kept as retiring, so that lookups try both until every
-//     identifier is re-indexed (see BeginIndexRotation).
+//     does not touch the other. One is current; during a rotation a second
+//     one is held, first as incoming (lookups try it, nothing is indexed
+//     under it yet) then, once current, the old one as retiring (lookups
+//     try it until every identifier is re-indexed): see BeginIndexRotation.
 //   - the journal key: Ed25519, signing the journal's head and checkpoints.
 //
 // All encryption is AES-256-GCM with associated data that binds each
@@ -66,9 +67,10 @@ type Ring struct {
 	journal ed25519.PrivateKey
 	created time.Time
 
-	// index is the current blind-index key and retiring the one a
-	// rotation is replacing (nil outside a rotation).
-	index, retiring *indexKey
+	// index is the current blind-index key; during a rotation, incoming
+	// is the one that will replace it, and after the switch retiring is
+	// the one replaced (at most one of the two is set).
+	index, incoming, retiring *indexKey
 	// checked is when the keyring file was last read for a newer index
 	// key (Unix nanoseconds): other processes rotate the index key, and a
 	// node must follow within a second. The file is read whole rather
@@ -124,7 +126,9 @@ type indexRec struct {
 	Version uint32    `json:"version"`
 	Key     []byte    `json:"key"`
 	Created time.Time `json:"created"`
-	// Retiring marks the key a rotation is replacing.
+	// Incoming marks the key a rotation will make current; Retiring the
+	// key it replaced.
+	Incoming bool `json:"incoming,omitempty"`
 	Retiring bool `json:"retiring,omitempty"`
 }
 
@@ -168,16 +172,18 @@ func fromFile(f file) (*Ring, error) {
 			return nil, fmt.Errorf("keys: index key %d is malformed", k.Version)
 		}
 		switch {
-		case k.Retiring && r.retiring != nil:
-			return nil, errors.New("keys: keyring has two retiring index keys")
+		case (k.Retiring || k.Incoming) && (r.retiring != nil || r.incoming != nil):
+			return nil, errors.New("keys: keyring has two index keys in rotation")
 		case k.Retiring:
 			r.retiring = newIndexKey(k.Version, k.Key, k.Created)
+		case k.Incoming:
+			r.incoming = newIndexKey(k.Version, k.Key, k.Created)
 		case r.index == nil || k.Version > r.index.version:
 			r.index = newIndexKey(k.Version, k.Key, k.Created)
 		}
 	}
-	if r.index == nil || (r.retiring != nil && r.retiring.version >= r.index.version) {
-		return nil, errors.New("keys: keyring's index keys are inconsistent (the retiring key must be older than the current one)")
+	if r.index == nil || (r.retiring != nil && r.retiring.version >= r.index.version) || (r.incoming != nil && r.incoming.version <= r.index.version) {
+		return nil, errors.New("keys: keyring's index keys are inconsistent (a retiring key must be older than the current one, an incoming one newer)")
 	}
 	for _, m := range f.Masters {
 		if len(m.Key) != 32 || m.Version == 0 {
@@ -234,6 +240,9 @@ func (r *Ring) Save(path string) error {
 	f.IndexKeys = append(f.IndexKeys, indexRec{Version: r.index.version, Key: r.index.key, Created: r.index.created})
 	if r.retiring != nil {
 		f.IndexKeys = append(f.IndexKeys, indexRec{Version: r.retiring.version, Key: r.retiring.key, Created: r.retiring.created, Retiring: true})
+	}
+	if r.incoming != nil {
+		f.IndexKeys = append(f.IndexKeys, indexRec{Version: r.incoming.version, Key: r.incoming.key, Created: r.incoming.created, Incoming: true})
 	}
 	for _, v := range r.versions() {
 		f.Masters = append(f.Masters, master{Version: v, Key: r.masters[v], Created: r.made[v]})
@@ -451,7 +460,7 @@ type BlindIndex struct {
 }
 
 // Blinds returns the blind indexes a lookup tries: under the current key,
-// then, during a rotation, under the retiring one.
+// then, during a rotation, under the incoming or the retiring one.
 func (r *Ring) Blinds(kind, normalised string) []BlindIndex {
 	cur, old := r.indexKeys()
 	out := []BlindIndex{{cur.version, cur.sum(kind, normalised)}}
@@ -462,8 +471,8 @@ func (r *Ring) Blinds(kind, normalised string) []BlindIndex {
 }
 
 // IndexWith returns the blind index of a normalised identifier under the
-// index key of version, if the ring holds it (the current or the retiring
-// key).
+// index key of version, if the ring holds it (the current key, or one in
+// rotation).
 func (r *Ring) IndexWith(version uint32, kind, normalised string) ([]byte, bool) {
 	cur, old := r.indexKeys()
 	switch {
@@ -476,23 +485,41 @@ func (r *Ring) IndexWith(version uint32, kind, normalised string) ([]byte, bool)
 }
 
 // IndexVersions returns the version of the current index key and of the
-// retiring one (0 outside a rotation).
-func (r *Ring) IndexVersions() (current, retiring uint32) {
-	cur, old := r.indexKeys()
-	if old != nil {
-		retiring = old.version
+// other one a rotation holds, incoming or retiring (0 outside a rotation).
+func (r *Ring) IndexVersions() (current, other uint32) {
+	cur, o := r.indexKeys()
+	if o != nil {
+		other = o.version
 	}
-	return cur.version, retiring
+	return cur.version, other
 }
 
-// indexKeys returns the current and retiring index keys, first re-reading
+// indexKeys returns the current index key and the other one a rotation
+// holds (incoming or retiring, or nil), first re-reading
 // the keyring file if it changed, at most once a second: another process
 // may have begun or finished a rotation.
 func (r *Ring) indexKeys() (cur, old *indexKey) {
 	r.refresh()
 	r.mu.RLock()
 	defer r.mu.RUnlock()
+	if r.incoming != nil {
+		return r.index, r.incoming
+	}
 	return r.index, r.retiring
+}
+
+// stage orders the states of the index keys: each step of a rotation
+// (incoming, switched, finished) ranks above the one before, so that a ring
+// re-reading its file never goes back.
+func (r *Ring) stage() uint64 {
+	s := uint64(r.index.version) * 4
+	switch {
+	case r.retiring != nil:
+		return s
+	case r.incoming != nil:
+		return s + 2
+	}
+	return s + 1
 }
 
 // RefreshEvery bounds how often a ring looks at its file for new index
@@ -526,11 +553,8 @@ func (r *Ring) refresh() {
 func (r *Ring) adopt(fresh *Ring) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	switch {
-	case fresh.index.version > r.index.version:
-		r.index, r.retiring = fresh.index, fresh.retiring
-	case fresh.index.version == r.index.version && fresh.retiring == nil:
-		r.retiring = nil // the rotation finished
+	if fresh.stage() > r.stage() {
+		r.index, r.incoming, r.retiring = fresh.index, fresh.incoming, fresh.retiring
 	}
 	for ver, key := range fresh.masters {
 		if _, have := r.masters[ver]; !have {
@@ -540,19 +564,37 @@ func (r *Ring) adopt(fresh *Ring) {
 	r.current = max(r.current, fresh.current)
 }
 
-// BeginIndexRotation makes a new index key current and keeps the current
-// one as retiring, until FinishIndexRotation. When a rotation is already
-// under way (one was interrupted) it changes nothing and reports resumed.
-// The caller saves the ring, then re-indexes every identifier.
+// BeginIndexRotation adds a new index key as incoming: lookups try it,
+// nothing is indexed under it yet. The caller saves the ring, waits for
+// every node to read it, then calls SwitchIndexKey. When a rotation is
+// already under way (one was interrupted) it changes nothing and reports
+// resumed. from and to are the versions of the old key and the new.
 func (r *Ring) BeginIndexRotation() (from, to uint32, resumed bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.retiring != nil {
+	switch {
+	case r.incoming != nil:
+		return r.index.version, r.incoming.version, true
+	case r.retiring != nil:
 		return r.retiring.version, r.index.version, true
 	}
-	r.retiring = r.index
-	r.index = newIndexKey(r.retiring.version+1, random(32), time.Now().UTC())
-	return r.retiring.version, r.index.version, false
+	r.incoming = newIndexKey(r.index.version+1, random(32), time.Now().UTC())
+	return r.index.version, r.incoming.version, false
+}
+
+// SwitchIndexKey makes the incoming index key current and keeps the old
+// one as retiring: new indexes are made under the new key, lookups still
+// try the old one. It reports whether there was an incoming key. The
+// caller saves the ring, waits for every node to read it, and re-indexes
+// every identifier.
+func (r *Ring) SwitchIndexKey() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.incoming == nil {
+		return false
+	}
+	r.index, r.retiring, r.incoming = r.incoming, r.index, nil
+	return true
 }
 
 // FinishIndexRotation forgets the retiring index key. The caller saves the

@@ -27,19 +27,19 @@ type IndexRotation struct {
 	// Save writes the keyring where every node reads it. It is called
 	// when the rotation begins and when it ends.
 	Save func() error
-	// Grace is how long to wait, after saving the keyring, for every node
-	// to read it (nodes re-read it at most once a second) before indexes
-	// under the new key are written and before the retiring key is
-	// dropped. Default 3 s; never less than 2 s.
+	// Grace is how long to wait, after each save of the keyring, for
+	// every node to read it (nodes re-read it at most once a second): once
+	// before new subjects are indexed under the new key, once before
+	// re-indexing. Default 3 s; never less than 2 s.
 	Grace time.Duration
 	// Progress, if set, is called after each batch with the number of
 	// subjects re-indexed so far.
 	Progress func(done int)
 }
 
-// RotateIndex replaces the blind-index key while the vault serves: it
-// makes a new index key current (lookups then try it and the retiring
-// one), re-indexes every subject's identifiers under it in batches, each
+// RotateIndex replaces the blind-index key while the vault serves: it adds
+// a new index key that lookups try, then makes it current (lookups then
+// try it and the retiring one), re-indexes every subject's identifiers under it in batches, each
 // in one transaction with its journal entry, and once no index under the
 // retiring key is left, drops that key. The start and the finish are
 // journaled. Run again after an interruption, it resumes: the keyring
@@ -66,10 +66,21 @@ func (v *Vault) RotateIndex(ctx context.Context, a Actor, o IndexRotation) (int,
 	}); err != nil {
 		return 0, err
 	}
-	// A node still on the old keyring would look up under the old key
-	// only, and miss whoever is already re-indexed.
+	// Two steps, each after every node has read the keyring: first all
+	// lookups learn the new key (incoming), then new subjects are indexed
+	// under it (switch). Switching at once, a node still on the old
+	// keyring would miss whoever another node had just indexed under the
+	// new key.
 	if err := sleep(ctx, grace); err != nil {
 		return 0, err
+	}
+	if v.ring.SwitchIndexKey() {
+		if err := o.Save(); err != nil {
+			return 0, err
+		}
+		if err := sleep(ctx, grace); err != nil {
+			return 0, err
+		}
 	}
 	done := 0
 	for pass := 0; ; pass++ {

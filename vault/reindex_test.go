@@ -137,8 +137,9 @@ func TestAnInterruptedIndexRotationResumesAndAnIINStaysUnique(t *testing.T) {
 		if _, err := b.vault.CreateSubject(ctx, app, newAppeal()); err != nil {
 			t.Fatal(err)
 		}
-		// A rotation that saved its keyring and was killed.
+		// A rotation that saved its keyring and was killed after the switch.
 		b.env.Ring.BeginIndexRotation()
+		b.env.Ring.SwitchIndexKey()
 		// The IIN is still indexed under the retiring key only: a second
 		// subject with it is refused all the same.
 		if _, err := b.vault.CreateSubject(ctx, app, newAppeal()); code(err) != "subject-exists" {
