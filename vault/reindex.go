@@ -38,13 +38,13 @@ type IndexRotation struct {
 }
 
 // RotateIndex replaces the blind-index key while the vault serves: it adds
-// a new index key that lookups try, then makes it current (lookups then
-// try it and the retiring one), re-indexes every subject's identifiers under it in batches, each
-// in one transaction with its journal entry, and once no index under the
-// retiring key is left, drops that key. The start and the finish are
-// journaled. Run again after an interruption, it resumes: the keyring
-// still holds the retiring key, and only indexes older than the current
-// key are re-indexed. It returns how many subjects were re-indexed.
+// a new index key that lookups try, then makes it current (lookups then try
+// it and the retiring one), re-indexes every subject's identifiers under it
+// in batches, each in one transaction with its journal entry, and once no
+// index under the retiring key is left, drops that key. The start and the
+// finish are journaled. Run again after an interruption, it resumes: the
+// keyring still holds the second key, and only indexes older than the
+// current key are re-indexed. It returns how many subjects were re-indexed.
 func (v *Vault) RotateIndex(ctx context.Context, a Actor, o IndexRotation) (int, error) {
 	if o.Save == nil {
 		return 0, errors.New("vault: an index rotation needs somewhere to save the keyring")

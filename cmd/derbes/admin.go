@@ -346,8 +346,9 @@ func decodeKey(s string) ([]byte, error) {
 
 // rotateIndex rotates the blind-index key.
 func rotateIndex(ctx context.Context, in *instance, keyring string, grace time.Duration) error {
-	if cur, retiring := in.ring.IndexVersions(); retiring != 0 {
-		fmt.Fprintf(os.Stderr, "resuming the rotation of index key %d to %d…\n", retiring, cur)
+	if cur, other := in.ring.IndexVersions(); other != 0 {
+		// other is the incoming key before the switch, the retiring one after.
+		fmt.Fprintf(os.Stderr, "resuming the rotation of index key %d to %d…\n", min(cur, other), max(cur, other))
 	}
 	n, err := in.vault.RotateIndex(ctx, vault.Actor{ID: "cli"}, vault.IndexRotation{
 		Save:  func() error { return in.ring.Save(keyring) },
