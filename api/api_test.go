@@ -319,7 +319,10 @@ func TestNoPersonalDataInTheLog(t *testing.T) {
 		}
 		metrics, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if !strings.Contains(string(metrics), `derbes_http_requests_total{route="GET /v1/subjects",status="2xx"} 2`) || !strings.Contains(string(metrics), "derbes_subjects 1") {
+		if !strings.Contains(string(metrics), `derbes_http_requests_total{route="GET /v1/subjects",status="2xx"} 2`) || !strings.Contains(string(metrics), "derbes_subjects 1") ||
+			!strings.Contains(string(metrics), `derbes_http_request_duration_seconds_bucket{route="GET /v1/subjects",le="+Inf"} 2`) ||
+			!strings.Contains(string(metrics), "derbes_requests_due_soon 0") || !strings.Contains(string(metrics), "derbes_journal_checkpoint 0") ||
+			strings.Contains(string(metrics), "derbes_journal_head_seconds 0\n") {
 			t.Fatalf("metrics:\n%s", metrics)
 		}
 		for _, s := range []string{iin, "950312405676", "7011234567", name, sid(c)} {
@@ -390,4 +393,30 @@ func TestAKeyRevokedOnOneServerIsRefusedByAnother(t *testing.T) {
 	if _, err := b.app.Lookup(ctx, "appeals", "iin", iin); err != nil {
 		t.Fatalf("another key stopped working: %v", err)
 	}
+}
+
+func TestASubjectsDataIsExportedForAPurposeAsOneDocument(t *testing.T) {
+	each(t, func(t *testing.T, b *testBundle) {
+		ctx := context.Background()
+		c, err := b.app.CreateSubject(ctx, appeal())
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := b.app.ExportSubject(ctx, c.Subject, "appeals")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Purpose != "appeals" || p.Subject.Identifiers["iin"] != iin || len(p.Records) != 1 || p.Records[0].Fields["appeal_text"] != text {
+			t.Fatalf("the export: %+v", p)
+		}
+		if _, err := b.analyst.ExportSubject(ctx, c.Subject, "appeals"); client.Code(err) != "purpose-not-allowed" {
+			t.Fatalf("a role that does not serve the purpose: %v", err)
+		}
+		if _, err := b.app.ExportSubject(ctx, c.Subject, ""); client.Code(err) != "purpose-required" {
+			t.Fatalf("no purpose: %v", err)
+		}
+		if strings.Contains(b.logs.String(), iin) || strings.Contains(b.logs.String(), text) {
+			t.Fatal("personal data in the log")
+		}
+	})
 }

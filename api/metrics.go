@@ -17,10 +17,18 @@ type metrics struct {
 	requests map[[2]string]int64 // route, status class → count
 	seconds  map[string]float64  // route → total seconds
 	counts   map[string]int64    // route → count
+	// buckets counts, per route, answers that took at most each of
+	// latencyBuckets (not cumulative here; summed when written), so that
+	// percentiles can be read, which a sum and a count cannot give.
+	buckets map[string][]int64
 }
 
+// latencyBuckets are the upper bounds of the latency histogram, in seconds:
+// from a cached read to a slow bulk request.
+var latencyBuckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}
+
 func newMetrics() *metrics {
-	return &metrics{requests: map[[2]string]int64{}, seconds: map[string]float64{}, counts: map[string]int64{}}
+	return &metrics{requests: map[[2]string]int64{}, seconds: map[string]float64{}, counts: map[string]int64{}, buckets: map[string][]int64{}}
 }
 
 func (m *metrics) observe(route string, status int, took time.Duration) {
@@ -32,6 +40,14 @@ func (m *metrics) observe(route string, status int, took time.Duration) {
 	m.requests[[2]string{route, class}]++
 	m.seconds[route] += took.Seconds()
 	m.counts[route]++
+	b := m.buckets[route]
+	if b == nil {
+		b = make([]int64, len(latencyBuckets))
+		m.buckets[route] = b
+	}
+	if i := sort.SearchFloat64s(latencyBuckets, took.Seconds()); i < len(b) {
+		b[i]++
+	}
 	m.mu.Unlock()
 }
 
@@ -58,6 +74,16 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	for _, r := range routes {
 		fmt.Fprintf(&b, "derbes_http_request_seconds_sum{route=%q} %g\nderbes_http_request_seconds_count{route=%q} %d\n", r, s.metrics.seconds[r], r, s.metrics.counts[r])
 	}
+	b.WriteString("# HELP derbes_http_request_duration_seconds Latency of answers, by route.\n# TYPE derbes_http_request_duration_seconds histogram\n")
+	for _, r := range routes {
+		var cum int64
+		for i, le := range latencyBuckets {
+			cum += s.metrics.buckets[r][i]
+			fmt.Fprintf(&b, "derbes_http_request_duration_seconds_bucket{route=%q,le=\"%g\"} %d\n", r, le, cum)
+		}
+		fmt.Fprintf(&b, "derbes_http_request_duration_seconds_bucket{route=%q,le=\"+Inf\"} %d\n", r, s.metrics.counts[r])
+		fmt.Fprintf(&b, "derbes_http_request_duration_seconds_sum{route=%q} %g\nderbes_http_request_duration_seconds_count{route=%q} %d\n", r, s.metrics.seconds[r], r, s.metrics.counts[r])
+	}
 	s.metrics.mu.Unlock()
 	g, err := s.vault.Gauges(r.Context())
 	if err != nil {
@@ -73,6 +99,8 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 		{"derbes_journal_entries", "Entries in the journal (its signed head).", g.Journal},
 		{"derbes_requests_open", "Subjects' requests not yet answered.", g.RequestsOpen},
 		{"derbes_requests_overdue", "Open requests past their legal deadline.", g.RequestsOverdue},
+		{"derbes_requests_due_soon", "Open requests whose deadline falls within the next three days.", g.RequestsDueSoon},
+		{"derbes_journal_checkpoint", "Size of the journal at its last signed checkpoint.", g.Checkpoint},
 		{"derbes_incidents_open", "Open incidents.", g.IncidentsOpen},
 		{"derbes_destruction_queue", "Records waiting for destruction because their ground is gone.", g.QueuedForDestruction},
 	} {
@@ -83,6 +111,19 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 		last = float64(g.LastAct.Unix())
 	}
 	fmt.Fprintf(&b, "# HELP derbes_last_act_seconds When the last act of destruction was sealed (Unix time).\n# TYPE derbes_last_act_seconds gauge\nderbes_last_act_seconds %g\n", last)
+	for _, x := range []struct {
+		name, help string
+		at         time.Time
+	}{
+		{"derbes_journal_checkpoint_seconds", "When the last checkpoint of the journal was signed (Unix time; 0: none yet).", g.CheckpointAt},
+		{"derbes_journal_head_seconds", "When the journal's head was last signed (Unix time): a head that stops moving under traffic means a stuck journal.", g.HeadAt},
+	} {
+		v := 0.0
+		if !x.at.IsZero() {
+			v = float64(x.at.Unix())
+		}
+		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s gauge\n%s %g\n", x.name, x.help, x.name, x.name, v)
+	}
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	w.Write([]byte(b.String()))
 }

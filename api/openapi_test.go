@@ -591,6 +591,7 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"RecordRef":   vault.RecordRef{},
 		"Record":      vault.Record{},
 		"Records":     api.Records{},
+		"Portable":    vault.Portable{},
 		"JournalPage": api.JournalPage{},
 		"Entry":       journal.Entry{},
 		"PolicyOut":   api.PolicyOut{},

@@ -65,6 +65,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /v1/journal", s.authed(s.journal))
 	s.mux.HandleFunc("GET /v1/journal/verify", s.authed(s.verifyJournal))
 	s.mux.HandleFunc("GET /v1/policy", s.authed(s.policy))
+	s.mux.HandleFunc("GET /v1/subjects/{id}/export", s.authed(s.exportSubject))
 }
 
 // unrouted answers a request no route takes, as a problem: 405 with Allow

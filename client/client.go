@@ -86,6 +86,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // maxAnswer bounds how much of an answer is read (a journal page of 1000
@@ -395,4 +396,23 @@ func orNone(s string) string {
 		return "no content type"
 	}
 	return s
+}
+
+// Portable is a subject's data for a purpose, as exported for portability.
+type Portable struct {
+	Purpose    string    `json:"purpose"`
+	ExportedAt time.Time `json:"exported_at"`
+	Subject    Subject   `json:"subject"`
+	Records    []Record  `json:"records"`
+}
+
+// ExportSubject returns a subject's identifiers and records of purpose in
+// one machine-readable document, for the subject to take elsewhere. The
+// export is journaled as a read.
+func (c *Client) ExportSubject(ctx context.Context, subjectID, purpose string) (*Portable, error) {
+	var out Portable
+	if err := c.do(ctx, http.MethodGet, "/v1/subjects/"+url.PathEscape(subjectID)+"/export", nil, purpose, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }

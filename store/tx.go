@@ -195,10 +195,11 @@ func (t *Tx) SubjectDestroy(ctx context.Context, id string, at time.Time) error 
 	return err
 }
 
-// IdentifierInsert indexes a subject under a blind index. A second subject
-// with the same IIN gets ErrConflict.
-func (t *Tx) IdentifierInsert(ctx context.Context, kind string, hash []byte, subject string) error {
-	_, err := t.exec(ctx, "IdentifierInsert", kind, hash, subject)
+// IdentifierInsert indexes a subject under a blind index made by index key
+// keyVersion. A second subject with the same IIN (under the same key) gets
+// ErrConflict.
+func (t *Tx) IdentifierInsert(ctx context.Context, kind string, hash []byte, keyVersion uint32, subject string) error {
+	_, err := t.exec(ctx, "IdentifierInsert", kind, hash, subject, int64(keyVersion))
 	return err
 }
 
@@ -602,7 +603,21 @@ func (t *Tx) Versions(ctx context.Context, record string) ([]Version, error) {
 type Gauges struct {
 	Subjects, Records, Journal, RequestsOpen, RequestsOverdue, IncidentsOpen, QueuedForDestruction int64
 	LastAct                                                                                        time.Time
+
+	// RequestsDueSoon counts open requests whose deadline falls within
+	// DueSoon from now (not yet overdue).
+	RequestsDueSoon int64
+	// Checkpoint is the size of the last signed checkpoint, and
+	// CheckpointAt when it was made; HeadAt is when the journal's head was
+	// last signed. A head that stops moving while requests are served means
+	// the journal is stuck.
+	Checkpoint           int64
+	CheckpointAt, HeadAt time.Time
 }
+
+// DueSoon is the horizon of Gauges.RequestsDueSoon: three days, enough to
+// answer a request whose deadline comes after a weekend.
+const DueSoon = 72 * time.Hour
 
 // Gauges counts what monitoring shows.
 func (q q) Gauges(ctx context.Context, now time.Time) (Gauges, error) {
@@ -611,6 +626,17 @@ func (q q) Gauges(ctx context.Context, now time.Time) (Gauges, error) {
 	err := q.row(ctx, "Gauges", []any{micros(now)}, &g.Subjects, &g.Records, &g.Journal, &g.RequestsOpen, &g.RequestsOverdue, &g.IncidentsOpen, &g.QueuedForDestruction, &last)
 	if last > 0 {
 		g.LastAct = fromMicros(last)
+	}
+	if err != nil {
+		return g, err
+	}
+	var cpAt, headAt int64
+	err = q.row(ctx, "GaugesOps", []any{micros(now), micros(now.Add(DueSoon))}, &g.Checkpoint, &cpAt, &headAt, &g.RequestsDueSoon)
+	if cpAt > 0 {
+		g.CheckpointAt = fromMicros(cpAt)
+	}
+	if headAt > 0 {
+		g.HeadAt = fromMicros(headAt)
 	}
 	return g, err
 }

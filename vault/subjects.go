@@ -137,9 +137,17 @@ func (v *Vault) createSubject(ctx context.Context, a Actor, ns NewSubject) (subj
 		return "", "", "", err
 	}
 	sub := &store.Subject{ID: subjectID, Category: ns.Category, Identifiers: sealFields(dk, "identifier", subjectID, idents), CreatedAt: now}
-	blind := make(map[string][]byte, len(idents))
+	// The blind indexes under the current index key; during a rotation
+	// of that key, the IIN's under the retiring key too, for the check
+	// that nobody holds it yet.
+	blind := make(map[string]keys.BlindIndex, len(idents))
+	var retiringIIN []byte
 	for kind, val := range idents {
-		blind[kind] = v.ring.Index(kind, val)
+		bs := v.ring.Blinds(kind, val)
+		blind[kind] = bs[0]
+		if kind == policy.TypeIIN && len(bs) > 1 {
+			retiringIIN = bs[1].Hash
+		}
 	}
 	var sc *sealedConsent
 	if given != nil {
@@ -165,9 +173,18 @@ func (v *Vault) createSubject(ctx context.Context, a Actor, ns NewSubject) (subj
 		if err := tx.SubjectInsert(ctx, sub); err != nil {
 			return err
 		}
+		if retiringIIN != nil {
+			found, err := tx.IdentifierFind(ctx, policy.TypeIIN, retiringIIN)
+			if err != nil {
+				return err
+			}
+			if len(found) > 0 {
+				return problem(Conflict, "subject-exists", policy.TypeIIN, "a subject with this IIN already exists; look it up and add a record to it")
+			}
+		}
 		for _, kind := range identifierKinds {
-			if h, ok := blind[kind]; ok {
-				if err := tx.IdentifierInsert(ctx, kind, h, subjectID); err != nil {
+			if b, ok := blind[kind]; ok {
+				if err := tx.IdentifierInsert(ctx, kind, b.Hash, b.Version, subjectID); err != nil {
 					if errors.Is(err, store.ErrConflict) {
 						// Only the IIN is unique: a family may share a phone or an e-mail.
 						return problem(Conflict, "subject-exists", kind, "a subject with this IIN already exists; look it up and add a record to it")
@@ -275,11 +292,25 @@ func (v *Vault) Lookup(ctx context.Context, a Actor, purpose, kind, value string
 	if perr != nil {
 		return nil, perr
 	}
-	h := v.ring.Index(kind, n)
+	// During a rotation of the index key a subject is indexed under the
+	// new key or, until the re-indexing reaches them, the retiring one.
+	blinds := v.ring.Blinds(kind, n)
 	var ids []string
 	err = v.store.Write(ctx, func(tx *store.Tx) error {
-		if ids, err = tx.IdentifierFind(ctx, kind, h); err != nil {
-			return err
+		ids = ids[:0]
+		for _, b := range blinds {
+			found, err := tx.IdentifierFind(ctx, kind, b.Hash)
+			if err != nil {
+				return err
+			}
+			for _, id := range found {
+				if !slices.Contains(ids, id) {
+					ids = append(ids, id)
+				}
+			}
+		}
+		if len(blinds) > 1 {
+			slices.Sort(ids)
 		}
 		return tx.JournalAppend(ctx, &journal.Entry{Actor: a.ID, Action: journal.SubjectLookup, Purpose: purpose, Outcome: journal.OK,
 			Detail: detail(map[string]any{"role": a.Role, "by": kind, "found": len(ids)})})

@@ -190,11 +190,15 @@ func (KeysInitCmd) Run(g *Globals) error {
 	return nil
 }
 
-// KeysRotateCmd rotates the master key.
-type KeysRotateCmd struct{}
+// KeysRotateCmd rotates the master key, or with --index the blind-index
+// key.
+type KeysRotateCmd struct {
+	Index bool          `help:"Rotate the blind-index key instead: re-index every identifier under a new key in the background; run again to resume."`
+	Grace time.Duration `help:"With --index: how long to wait for every node to re-read the keyring (they do so at most once a second) before re-indexing." default:"3s"`
+}
 
 // Run adds a master key, saves the keyring, and re-wraps the data keys.
-func (KeysRotateCmd) Run(g *Globals) error {
+func (c KeysRotateCmd) Run(g *Globals) error {
 	ctx := context.Background()
 	in, err := g.open(ctx)
 	if err != nil {
@@ -203,6 +207,9 @@ func (KeysRotateCmd) Run(g *Globals) error {
 	defer in.close()
 	if os.Getenv("DERBES_KEYRING") != "" {
 		return errors.New("the keyring comes from DERBES_KEYRING: rotate it in a file, then update the variable")
+	}
+	if c.Index {
+		return rotateIndex(ctx, in, g.Keyring, c.Grace)
 	}
 	v := in.ring.AddMaster()
 	if err := in.ring.Save(g.Keyring); err != nil {
@@ -338,4 +345,26 @@ func decodeKey(s string) ([]byte, error) {
 		return nil, errors.New("--public-key must be the base64 of a 32-byte Ed25519 key")
 	}
 	return b, nil
+}
+
+// rotateIndex rotates the blind-index key.
+func rotateIndex(ctx context.Context, in *instance, keyring string, grace time.Duration) error {
+	if cur, other := in.ring.IndexVersions(); other != 0 {
+		// other is the incoming key before the switch, the retiring one after.
+		fmt.Fprintf(os.Stderr, "resuming the rotation of index key %d to %d…\n", min(cur, other), max(cur, other))
+	}
+	n, err := in.vault.RotateIndex(ctx, vault.Actor{ID: "cli"}, vault.IndexRotation{
+		Save:  func() error { return in.ring.Save(keyring) },
+		Grace: grace,
+		Progress: func(done int) {
+			fmt.Fprintf(os.Stderr, "\r%d subjects re-indexed", done)
+		},
+	})
+	fmt.Fprintln(os.Stderr)
+	if err != nil {
+		return fmt.Errorf("index rotation stopped after %d subjects (run it again to continue): %w", n, err)
+	}
+	cur, _ := in.ring.IndexVersions()
+	fmt.Printf("%d subjects re-indexed; blind indexes now under index key %d\n", n, cur)
+	return nil
 }

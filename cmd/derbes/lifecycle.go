@@ -166,7 +166,9 @@ func (c *RetentionDueCmd) Run(g *Globals) error {
 
 // ExportCmd groups exports.
 type ExportCmd struct {
-	Stats ExportStatsCmd `cmd:"" help:"Export a purpose's depersonalised statistics as CSV, k-anonymous."`
+	Stats   ExportStatsCmd   `cmd:"" help:"Export a purpose's depersonalised statistics as CSV, k-anonymous."`
+	Subject ExportSubjectCmd `cmd:"" help:"Export a subject's data for a purpose as JSON (portability); journaled as a read."`
+	Purpose ExportPurposeCmd `cmd:"" help:"Export every subject of a purpose as JSON Lines for the operator; journaled per batch."`
 }
 
 // ExportStatsCmd exports statistics.

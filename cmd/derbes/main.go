@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/alecthomas/kong"
 	"go.yaml.in/yaml/v3"
@@ -99,7 +100,13 @@ func yamlConfig(r io.Reader) (kong.Resolver, error) {
 	if err := yaml.NewDecoder(r).Decode(&m); err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("configuration file: %w", err)
 	}
-	b, err := json.Marshal(m)
+	// kong's JSON resolver looks a flag up as data_dir or dataDir, never
+	// as the option's own name data-dir, which the file uses.
+	keyed := make(map[string]any, len(m))
+	for k, v := range m {
+		keyed[strings.ReplaceAll(k, "-", "_")] = v
+	}
+	b, err := json.Marshal(keyed)
 	if err != nil {
 		return nil, fmt.Errorf("configuration file: %w", err)
 	}

@@ -208,6 +208,10 @@ func TestAdministratorCommands(t *testing.T) {
 			if code != 0 || !strings.Contains(out, "3 data keys now wrapped by master key 2") { // the subject's, its record's and the request's
 				t.Fatalf("keys rotate: %d %s %s", code, out, errs)
 			}
+			code, out, errs = run(t, dir, vars, "keys", "rotate", "--index", "--grace", "2s")
+			if code != 0 || !strings.Contains(out, "1 subjects re-indexed; blind indexes now under index key 2") {
+				t.Fatalf("keys rotate --index: %d %s %s", code, out, errs)
+			}
 			code, out, errs = run(t, dir, vars, "journal", "verify")
 			if code != 0 || !strings.Contains(out, "journal OK") {
 				t.Fatalf("journal verify: %d %s %s", code, out, errs)

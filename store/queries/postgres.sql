@@ -24,7 +24,7 @@ UPDATE subjects SET state = 'destroyed', identifiers = NULL, destroyed_at = $1
 WHERE id = $2 AND state <> 'destroyed';
 
 -- name: IdentifierInsert
-INSERT INTO identifiers (kind, hash, subject_id) VALUES ($1, $2, $3);
+INSERT INTO identifiers (kind, hash, subject_id, key_version) VALUES ($1, $2, $3, $4);
 
 -- name: IdentifierFind
 SELECT subject_id FROM identifiers WHERE kind = $1 AND hash = $2 ORDER BY subject_id LIMIT 100;
@@ -415,3 +415,31 @@ INSERT INTO key_networks (key_id, network, first_seen) VALUES ($1, $2, $3) ON CO
 
 -- name: KeyNetworkCount
 SELECT COUNT(*) FROM key_networks WHERE key_id = $1;
+-- Operations (export, blind-index rotation, metrics).
+
+-- name: SubjectsByPurpose
+-- A page of subjects holding an active record of a purpose, in id order
+-- (keyset paging: each page starts after the last id of the one before).
+SELECT DISTINCT subject_id FROM records WHERE subject_id > $1 AND purpose = $2 AND state = 'active' ORDER BY subject_id LIMIT $3;
+
+-- name: GaugesOps
+-- The rest of what /metrics shows: the last signed checkpoint, when the
+-- journal's head was last signed, and open requests falling due soon
+-- (deadline between now and the horizon).
+SELECT (SELECT COALESCE(MAX(size), 0) FROM checkpoints),
+       (SELECT COALESCE(MAX(at), 0) FROM checkpoints),
+       (SELECT COALESCE(MAX(at), 0) FROM journal_head),
+       (SELECT COUNT(*) FROM requests WHERE state <> 'answered' AND due_at >= $1 AND due_at < $2);
+
+-- name: IdentifiersBelow
+-- A page of subjects with a blind index made by an index key older than
+-- the given version, in id order after a subject id (a rotation's pass).
+SELECT DISTINCT subject_id FROM identifiers WHERE key_version < $1 AND subject_id > $2 ORDER BY subject_id LIMIT $3;
+
+-- name: IdentifiersCountBelow
+SELECT COUNT(*) FROM identifiers WHERE key_version < $1;
+
+-- name: IdentifierReindex
+-- Replaces a subject's blind index of one kind with one made by a newer
+-- index key; an index already that new is left alone.
+UPDATE identifiers SET hash = $1, key_version = $2 WHERE kind = $3 AND subject_id = $4 AND key_version < $5;

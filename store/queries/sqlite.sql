@@ -24,7 +24,7 @@ UPDATE subjects SET state = 'destroyed', identifiers = NULL, destroyed_at = ?
 WHERE id = ? AND state <> 'destroyed';
 
 -- name: IdentifierInsert
-INSERT INTO identifiers (kind, hash, subject_id) VALUES (?, ?, ?);
+INSERT INTO identifiers (kind, hash, subject_id, key_version) VALUES (?, ?, ?, ?);
 
 -- name: IdentifierFind
 -- CAST keeps SQLite from re-planning at every call for the partial index on
@@ -417,3 +417,31 @@ INSERT INTO key_networks (key_id, network, first_seen) VALUES (?, ?, ?) ON CONFL
 
 -- name: KeyNetworkCount
 SELECT COUNT(*) FROM key_networks WHERE key_id = ?;
+-- Operations (export, blind-index rotation, metrics).
+
+-- name: SubjectsByPurpose
+-- A page of subjects holding an active record of a purpose, in id order
+-- (keyset paging: each page starts after the last id of the one before).
+SELECT DISTINCT subject_id FROM records WHERE subject_id > ? AND purpose = ? AND state = 'active' ORDER BY subject_id LIMIT ?;
+
+-- name: GaugesOps
+-- The rest of what /metrics shows: the last signed checkpoint, when the
+-- journal's head was last signed, and open requests falling due soon
+-- (deadline between now and the horizon).
+SELECT (SELECT COALESCE(MAX(size), 0) FROM checkpoints),
+       (SELECT COALESCE(MAX(at), 0) FROM checkpoints),
+       (SELECT COALESCE(MAX(at), 0) FROM journal_head),
+       (SELECT COUNT(*) FROM requests WHERE state <> 'answered' AND due_at >= ? AND due_at < ?);
+
+-- name: IdentifiersBelow
+-- A page of subjects with a blind index made by an index key older than
+-- the given version, in id order after a subject id (a rotation's pass).
+SELECT DISTINCT subject_id FROM identifiers WHERE key_version < ? AND subject_id > ? ORDER BY subject_id LIMIT ?;
+
+-- name: IdentifiersCountBelow
+SELECT COUNT(*) FROM identifiers WHERE key_version < ?;
+
+-- name: IdentifierReindex
+-- Replaces a subject's blind index of one kind with one made by a newer
+-- index key; an index already that new is left alone.
+UPDATE identifiers SET hash = ?, key_version = ? WHERE kind = ? AND subject_id = ? AND key_version < ?;
