@@ -378,3 +378,39 @@ ON CONFLICT (job, started_at, node) DO NOTHING;
 
 -- name: JobRuns
 SELECT job, started_at, finished_at, node, outcome, summary FROM job_runs ORDER BY started_at DESC LIMIT $1;
+
+-- Scheduler (package jobs): the shared state of periodic jobs.
+
+-- name: JobScheduleEnsure
+-- A job a node registers; the first node to register it sets its first run.
+INSERT INTO job_schedule (name, next_run_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING;
+
+-- name: JobClaim
+-- Takes a due job unless another node's lease on it is still running: one
+-- statement, so of several nodes exactly one gets it.
+UPDATE job_schedule SET lease_owner = $1, lease_until = $2, last_started = $3
+WHERE name = $4 AND next_run_at <= $3 AND lease_until < $3
+RETURNING next_run_at, attempts;
+
+-- name: JobRenew
+UPDATE job_schedule SET lease_until = $1 WHERE name = $2 AND lease_owner = $3;
+
+-- name: JobAbandon
+-- Gives a run back unfinished (the node is shutting down): still due.
+UPDATE job_schedule SET lease_owner = '', lease_until = 0 WHERE name = $1 AND lease_owner = $2;
+
+-- name: JobComplete
+-- Ends a claimed run that succeeded; changes nothing when the lease was lost.
+UPDATE job_schedule SET next_run_at = $1, lease_owner = '', lease_until = 0, attempts = 0, last_error = '',
+       last_finished = $2, last_ok = $2
+WHERE name = $3 AND lease_owner = $4;
+
+-- name: JobFail
+-- Ends a claimed run that failed: it is retried at next_run_at (the backoff).
+UPDATE job_schedule SET next_run_at = $1, lease_owner = '', lease_until = 0, attempts = attempts + 1, last_error = $2,
+       last_finished = $3
+WHERE name = $4 AND lease_owner = $5;
+
+-- name: JobSchedules
+SELECT name, next_run_at, lease_owner, lease_until, attempts, last_error, last_started, last_finished, last_ok
+FROM job_schedule ORDER BY name;
