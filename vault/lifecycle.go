@@ -522,3 +522,16 @@ func (v *Vault) JobRuns(ctx context.Context, limit int) ([]store.JobRun, error) 
 	})
 	return out, err
 }
+
+// JobSchedules returns the shared state of the periodic jobs (package
+// jobs): when each runs next, which node holds it, and its failures since
+// its last success.
+func (v *Vault) JobSchedules(ctx context.Context) ([]store.JobSchedule, error) {
+	var out []store.JobSchedule
+	err := v.store.Read(ctx, func(r *store.Reader) error {
+		var err error
+		out, err = r.JobSchedules(ctx)
+		return err
+	})
+	return out, err
+}
