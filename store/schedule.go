@@ -104,3 +104,17 @@ func orZero(us int64) time.Time {
 func (t *Tx) JobAbandon(ctx context.Context, name, owner string) error {
 	return t.execOne(ctx, "JobAbandon", name, owner)
 }
+
+// ReminderSent reports whether the reminder of a request's or incident's
+// deadline at threshold was sent.
+func (q q) ReminderSent(ctx context.Context, kind, ref, threshold string) (bool, error) {
+	var n int
+	err := q.row(ctx, "ReminderSent", []any{kind, ref, threshold}, &n)
+	return n > 0, err
+}
+
+// ReminderInsert remembers a reminder as sent.
+func (t *Tx) ReminderInsert(ctx context.Context, kind, ref, threshold string, at time.Time) error {
+	_, err := t.exec(ctx, "ReminderInsert", kind, ref, threshold, micros(at))
+	return err
+}

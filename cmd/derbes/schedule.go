@@ -41,6 +41,10 @@ func scheduler(in *instance, n notify.Notifier, log *slog.Logger) (*jobs.Schedul
 			}
 			return fmt.Sprintf("sent %d, waiting %d", sent, waiting), err
 		}},
+		{Name: "deadline-reminders", Every: 15 * time.Minute, Run: func(ctx context.Context, r *jobs.Run) (string, error) {
+			sent, waiting, err := in.vault.RemindDeadlines(ctx, n)
+			return fmt.Sprintf("sent %d, waiting %d", sent, waiting), err
+		}},
 		{Name: "journal-verify", Every: 24 * time.Hour, Run: func(ctx context.Context, r *jobs.Run) (string, error) {
 			res, err := in.vault.VerifyJournal(ctx)
 			if err != nil {

@@ -416,3 +416,10 @@ WHERE name = ?4 AND lease_owner = ?5;
 -- name: JobSchedules
 SELECT name, next_run_at, lease_owner, lease_until, attempts, last_error, last_started, last_finished, last_ok
 FROM job_schedule ORDER BY name;
+
+-- name: ReminderSent
+SELECT COUNT(*) FROM reminders WHERE kind = ?1 AND ref = ?2 AND threshold = ?3;
+
+-- name: ReminderInsert
+INSERT INTO reminders (kind, ref, threshold, sent_at) VALUES (?1, ?2, ?3, ?4)
+ON CONFLICT (kind, ref, threshold) DO NOTHING;

@@ -14,3 +14,13 @@ CREATE TABLE job_schedule (
     last_finished INTEGER NOT NULL DEFAULT 0,
     last_ok       INTEGER NOT NULL DEFAULT 0
 );
+
+-- Deadline reminders already sent to the responsible person, so that each
+-- is sent once per request (or incident) and threshold. No personal data.
+CREATE TABLE reminders (
+    kind      TEXT NOT NULL, -- request | incident
+    ref       TEXT NOT NULL, -- its id
+    threshold TEXT NOT NULL, -- due-soon | overdue
+    sent_at   INTEGER NOT NULL,
+    PRIMARY KEY (kind, ref, threshold)
+);
