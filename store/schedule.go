@@ -118,3 +118,30 @@ func (t *Tx) ReminderInsert(ctx context.Context, kind, ref, threshold string, at
 	_, err := t.exec(ctx, "ReminderInsert", kind, ref, threshold, micros(at))
 	return err
 }
+
+// BlockedRecord is a record blocked and not yet queued for destruction.
+type BlockedRecord struct {
+	RecordID, SubjectID string
+	BlockedAt           time.Time
+}
+
+// RecordsBlockedBefore returns up to limit records blocked at or before
+// before and not yet queued for destruction, longest blocked first.
+func (q q) RecordsBlockedBefore(ctx context.Context, before time.Time, limit int) ([]BlockedRecord, error) {
+	rows, err := q.db.QueryContext(ctx, q.s.sql("RecordsBlockedBefore"), micros(before), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: RecordsBlockedBefore: %w", err)
+	}
+	defer rows.Close()
+	var out []BlockedRecord
+	for rows.Next() {
+		var b BlockedRecord
+		var at int64
+		if err := rows.Scan(&b.RecordID, &b.SubjectID, &at); err != nil {
+			return nil, fmt.Errorf("store: RecordsBlockedBefore: %w", err)
+		}
+		b.BlockedAt = fromMicros(at)
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}

@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/derbes/derbes/calendar"
+	"github.com/derbes/derbes/journal"
 	"github.com/derbes/derbes/notify"
+	"github.com/derbes/derbes/policy"
 	"github.com/derbes/derbes/store"
 )
 
@@ -128,4 +130,61 @@ func (x reminder) message(to, threshold string) notify.Message {
 		Subject: fmt.Sprintf("%s %s: %s / %s %s: %s", what[0], x.ref, kk, what[1], x.ref, ru),
 		Body: fmt.Sprintf("%s %s (%s): %s — %s.\n%s %s (%s): %s — %s.\n\n(Law 94-V Art. 25)",
 			what[0], x.ref, x.what, kk, at, what[1], x.ref, x.what, ru, at)}
+}
+
+// actionRecordBlockedLimit is the journal's action for a record queued for
+// destruction because it stayed blocked longer than the policy allows.
+const actionRecordBlockedLimit = "record.blocked-limit"
+
+// EnforceBlockedLimit queues for destruction every record blocked longer
+// than the policy's deadlines.blocked_limit, with its journal entry in the
+// same transaction; the retention sweep then destroys it (rule
+// "blocked-limit") with its line in the act. The law sets no such term —
+// a block ends when the check ends (Art. 25 p.2 sp.8), and the deadline
+// reminders chase that — so without a limit in the policy this does
+// nothing. It returns how many records were queued.
+func (v *Vault) EnforceBlockedLimit(ctx context.Context) (int, error) {
+	p := v.active.Load().Policy
+	if p.Deadlines.BlockedLimit == "" {
+		return 0, nil
+	}
+	limit, err := policy.ParsePeriod(p.Deadlines.BlockedLimit)
+	if err != nil {
+		return 0, err // the policy was validated when activated
+	}
+	queued := 0
+	for {
+		n := 0
+		err := v.store.Write(ctx, func(tx *store.Tx) error {
+			n = 0
+			now := v.now()
+			// Blocked at or before now minus the limit: limit.After(at) <= now.
+			before := now.AddDate(-limit.Years, -limit.Months, -limit.Days)
+			recs, err := tx.RecordsBlockedBefore(ctx, before, 500)
+			if err != nil {
+				return err
+			}
+			for _, r := range recs {
+				if limit.After(r.BlockedAt).After(now) {
+					continue // AddDate is not symmetric at month ends
+				}
+				if err := tx.DestructionEnqueue(ctx, r.RecordID, r.SubjectID, "blocked-limit", now, &now); err != nil {
+					return err
+				}
+				if err := tx.JournalAppend(ctx, &journal.Entry{Actor: System.ID, Action: actionRecordBlockedLimit, Subject: r.SubjectID, Record: r.RecordID, Outcome: journal.OK,
+					Detail: detail(map[string]any{"blocked_limit": p.Deadlines.BlockedLimit})}); err != nil {
+					return err
+				}
+				n++
+			}
+			return nil
+		})
+		if err != nil {
+			return queued, err
+		}
+		queued += n
+		if n < 500 {
+			return queued, nil
+		}
+	}
 }

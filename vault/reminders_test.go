@@ -10,6 +10,7 @@ import (
 	"github.com/derbes/derbes/calendar"
 	"github.com/derbes/derbes/notify"
 	"github.com/derbes/derbes/request"
+	"github.com/derbes/derbes/vault"
 )
 
 type failingNotifier struct{}
@@ -85,5 +86,67 @@ func TestTheResponsiblePersonIsRemindedOncePerDeadlineAndThreshold(t *testing.T)
 			t.Fatalf("the incident's reminder: %+v", got[0])
 		}
 		remind(0)
+	})
+}
+
+func TestARecordBlockedLongerThanThePolicyAllowsIsDestroyedWithItsAct(t *testing.T) {
+	each(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		sid, rid, err := split(b.vault.CreateSubject(ctx, app, newAppeal()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		blocked := time.Date(2026, 3, 2, 10, 0, 0, 0, calendar.Location())
+		clock := blocked
+		b.vault.SetClock(func() time.Time { return clock })
+		r, err := b.vault.SubmitRequest(ctx, app, identified(request.Blocking, sid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.vault.VerifyRequest(ctx, app, r.ID, vault.Verification{Checked: allChecked}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.vault.FulfilRequest(ctx, app, r.ID, vault.Fulfilment{}); err != nil {
+			t.Fatal(err)
+		}
+		enforce := func(want int) {
+			t.Helper()
+			n, err := b.vault.EnforceBlockedLimit(ctx)
+			if err != nil || n != want {
+				t.Fatalf("at %s: %d queued, %v; want %d", clock, n, err, want)
+			}
+		}
+
+		// The law sets no limit: without one in the policy, nothing happens.
+		clock = blocked.AddDate(1, 0, 0)
+		enforce(0)
+
+		edit(t, b, "fields:\n  - {id: iin", "deadlines: {blocked_limit: 6m}\nfields:\n  - {id: iin")
+		clock = blocked.AddDate(0, 6, 0).Add(-time.Second)
+		enforce(0)
+		if res, err := b.vault.Sweep(ctx, "test"); err != nil || res.Destroyed != 0 {
+			t.Fatalf("a sweep one second before the limit: %+v %v", res, err)
+		}
+
+		clock = blocked.AddDate(0, 6, 0)
+		enforce(1)
+		enforce(0) // queued already
+		res, err := b.vault.Sweep(ctx, "test")
+		if err != nil || res.Destroyed != 1 || res.Act == "" {
+			t.Fatalf("the sweep after the limit: %+v %v", res, err)
+		}
+		act, err := b.vault.ActByID(ctx, res.Act)
+		if err != nil || len(act.Records) != 1 || act.Records[0].RecordID != rid || act.Records[0].Rule != "blocked-limit" || !act.Valid {
+			t.Fatalf("the act: %+v %v", act, err)
+		}
+		journaled := false
+		for _, e := range journalOf(t, b) {
+			if e.Action == "record.blocked-limit" && e.Record == rid {
+				journaled = true
+			}
+		}
+		if !journaled {
+			t.Fatal("the queueing at the limit is not journaled")
+		}
 	})
 }

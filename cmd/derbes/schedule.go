@@ -45,6 +45,10 @@ func scheduler(in *instance, n notify.Notifier, log *slog.Logger) (*jobs.Schedul
 			sent, waiting, err := in.vault.RemindDeadlines(ctx, n)
 			return fmt.Sprintf("sent %d, waiting %d", sent, waiting), err
 		}},
+		{Name: "blocked-limit", Every: time.Hour, Run: func(ctx context.Context, r *jobs.Run) (string, error) {
+			n, err := in.vault.EnforceBlockedLimit(ctx)
+			return fmt.Sprintf("queued for destruction %d", n), err
+		}},
 		{Name: "journal-verify", Every: 24 * time.Hour, Run: func(ctx context.Context, r *jobs.Run) (string, error) {
 			res, err := in.vault.VerifyJournal(ctx)
 			if err != nil {

@@ -421,3 +421,12 @@ SELECT COUNT(*) FROM reminders WHERE kind = $1 AND ref = $2 AND threshold = $3;
 -- name: ReminderInsert
 INSERT INTO reminders (kind, ref, threshold, sent_at) VALUES ($1, $2, $3, $4)
 ON CONFLICT (kind, ref, threshold) DO NOTHING;
+
+-- name: RecordsBlockedBefore
+-- Blocked records not yet queued for destruction, blocked at or before the
+-- time given. A blocked record cannot be changed, so its updated_at is when
+-- it was blocked.
+SELECT r.id, r.subject_id, r.updated_at
+FROM records r LEFT JOIN destruction_queue q ON q.record_id = r.id
+WHERE r.state = 'blocked' AND r.updated_at <= $1 AND q.record_id IS NULL
+ORDER BY r.updated_at, r.id LIMIT $2;
