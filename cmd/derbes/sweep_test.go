@@ -76,13 +76,17 @@ func newSweepFixture(t *testing.T, dialect string) *sweepFixture {
 	return f
 }
 
-// due creates n appeals whose term has ended.
+// due makes n appeals whose term has ended: up to 1000 collected through
+// the vault, the rest copies of them, each with its own data key (a sweep
+// takes thousands of records per transaction, so a sweep to kill midway
+// needs more than collecting can make quickly).
 func (f *sweepFixture) due(t *testing.T, n int) {
 	t.Helper()
 	ctx := context.Background()
 	app := vault.Actor{ID: "test", Role: "integration"}
-	errs := make(chan error, n)
-	for i := range n {
+	made := min(n, 1000)
+	errs := make(chan error, made)
+	for i := range made {
 		go func() {
 			_, err := f.v.CreateSubject(ctx, app, vault.NewSubject{Category: "applicant", Purpose: "appeals",
 				Identifiers: map[string]string{"email": fmt.Sprintf("r%d@example.kz", f.n+i)},
@@ -92,14 +96,41 @@ func (f *sweepFixture) due(t *testing.T, n int) {
 			errs <- err
 		}()
 	}
-	for range n {
+	for range made {
 		if err := <-errs; err != nil {
 			t.Fatal(err)
 		}
 	}
+	for from := made; from < n; from += made {
+		f.copyRecords(t, from/made, min(made, n-from))
+	}
 	f.n += n
 	// Time passes: every appeal's term has ended.
 	if _, err := f.raw.Exec("UPDATE records SET retention_end = 1 WHERE state <> 'destroyed'"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// copyRecords copies count collected records, and their data keys, under
+// the ids "<id>.<k>".
+func (f *sweepFixture) copyRecords(t *testing.T, k, count int) {
+	t.Helper()
+	if f.env.Dialect == "sqlite" && k == 1 {
+		f.raw.SetMaxOpenConns(1) // the attachment is per connection
+		if _, err := f.raw.Exec("ATTACH DATABASE ? AS keys", filepath.Join(f.dir, "data", "keys.db")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.raw.Exec(f.env.Q(`INSERT INTO data_keys (owner, master_version, wrapped)
+		SELECT d.owner || '.' || ?, d.master_version, d.wrapped FROM data_keys d JOIN records r ON r.id = d.owner
+		WHERE r.id NOT LIKE '%.%' ORDER BY r.id LIMIT ?`), fmt.Sprint(k), count); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.raw.Exec(f.env.Q(`INSERT INTO records (id, subject_id, purpose, channel, ground, state, field_names, fields, policy_version,
+		created_at, updated_at, destroyed_at, consent_id, retention_end)
+		SELECT id || '.' || ?, subject_id, purpose, channel, ground, state, field_names, fields, policy_version,
+		created_at, updated_at, destroyed_at, consent_id, retention_end FROM records
+		WHERE id NOT LIKE '%.%' ORDER BY id LIMIT ?`), fmt.Sprint(k), count); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -142,7 +173,7 @@ func TestASweepKilledMidwayLeavesNothingHalfDone(t *testing.T) {
 		t.Run(dialect, func(t *testing.T) {
 			t.Parallel()
 			f := newSweepFixture(t, dialect)
-			const n = 3000
+			const n = 12000 // more than two of the sweep's transactions
 			f.due(t, n)
 
 			cmd := exec.Command(bin, "sweep")

@@ -432,3 +432,25 @@ SELECT r.id, r.subject_id, r.updated_at
 FROM records r LEFT JOIN destruction_queue q ON q.record_id = r.id
 WHERE r.state = 'blocked' AND r.updated_at <= ?1 AND q.record_id IS NULL
 ORDER BY r.updated_at, r.id LIMIT ?2;
+
+-- Retention sweep, batched (jobs area): one statement per step for a whole
+-- batch of records, the ids passed as one JSON array, instead of one round
+-- trip per record.
+
+-- name: DataKeysDelete
+DELETE FROM data_keys WHERE owner IN (SELECT value FROM json_each(?1));
+
+-- name: RecordsDestroy
+UPDATE records SET state = 'destroyed', fields = NULL, destroyed_at = ?1, updated_at = ?1
+WHERE id IN (SELECT value FROM json_each(?2)) AND state <> 'destroyed';
+
+-- name: VersionsDeleteMany
+DELETE FROM record_versions WHERE record_id IN (SELECT value FROM json_each(?1));
+
+-- name: DestructionDequeueMany
+DELETE FROM destruction_queue WHERE record_id IN (SELECT value FROM json_each(?1));
+
+-- name: ActRecordsInsert
+-- Each element: [record, subject, purpose, category, ground, action, rule].
+INSERT INTO act_records (act_id, record_id, subject_id, purpose, category, ground, action, rule)
+SELECT ?1, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6 FROM json_each(?2);

@@ -24,3 +24,10 @@ CREATE TABLE reminders (
     sent_at   INTEGER NOT NULL,
     PRIMARY KEY (kind, ref, threshold)
 );
+
+-- The retention sweep takes its batches in (retention_end, id) order; an
+-- index in that order lets it read each batch without sorting every due
+-- record first (PostgreSQL sorted them all per batch; on the embedded store,
+-- a WITHOUT ROWID table, the old index already ended with the id).
+DROP INDEX records_retention;
+CREATE INDEX records_retention ON records (retention_end, id) WHERE retention_end IS NOT NULL AND state <> 'destroyed';
