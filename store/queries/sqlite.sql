@@ -241,8 +241,10 @@ WHERE r.retention_end IS NOT NULL AND r.retention_end <= ? AND r.state <> 'destr
 ORDER BY r.retention_end, r.id LIMIT ?;
 
 -- name: RecordsQueuedDue
+-- CROSS JOIN makes SQLite read the (small) queue first: without statistics
+-- it scanned every record instead, once per batch of the sweep.
 SELECT r.id, r.subject_id, r.purpose, r.ground, s.category, q.reason
-FROM destruction_queue q JOIN records r ON r.id = q.record_id JOIN subjects s ON s.id = r.subject_id
+FROM destruction_queue q CROSS JOIN records r ON r.id = q.record_id JOIN subjects s ON s.id = r.subject_id
 WHERE (q.due_at IS NULL OR q.due_at <= ?) AND r.state <> 'destroyed'
 ORDER BY q.queued_at, q.record_id LIMIT ?;
 
