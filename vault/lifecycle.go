@@ -504,19 +504,6 @@ func (v *Vault) ActPDF(ctx context.Context, id, lang string) ([]byte, error) {
 	return s.PDF(retention.ActContext{Operator: p.Operator, Titles: titles, Signature: a.Signature, PublicKey: v.ring.JournalPublicKey(), Summary: a.Summary}, lang)
 }
 
-// RecordJobRun keeps how a scheduled job went (a failure's text is an error
-// of derbes, which never holds personal data).
-func (v *Vault) RecordJobRun(ctx context.Context, job, node string, started time.Time, runErr error, summary string) error {
-	r := store.JobRun{Job: job, StartedAt: started.UTC().Truncate(time.Microsecond), FinishedAt: v.now(), Node: node, Outcome: "ok", Summary: summary}
-	switch {
-	case errors.Is(runErr, ErrSweepRunning):
-		r.Outcome, r.Summary = "skipped", "another node holds the lease"
-	case runErr != nil:
-		r.Outcome, r.Summary = "failed", runErr.Error()
-	}
-	return v.store.Write(ctx, func(tx *store.Tx) error { return tx.JobRunInsert(ctx, r) })
-}
-
 // JobRuns lists the newest runs of scheduled jobs.
 func (v *Vault) JobRuns(ctx context.Context, limit int) ([]store.JobRun, error) {
 	var out []store.JobRun
