@@ -122,9 +122,11 @@ func (s *Server) getAct(w http.ResponseWriter, r *http.Request, a vault.Actor) {
 	writeJSON(w, http.StatusOK, act)
 }
 
-// JobRuns lists the runs of scheduled jobs.
+// JobRuns tells how the scheduled jobs stand and how their runs went.
 type JobRuns struct {
-	Runs []store.JobRun `json:"runs"`
+	// Jobs is each job's shared state: next run, lease, failures.
+	Jobs []store.JobSchedule `json:"jobs"`
+	Runs []store.JobRun      `json:"runs"`
 }
 
 func (s *Server) jobRuns(w http.ResponseWriter, r *http.Request, a vault.Actor) {
@@ -140,5 +142,13 @@ func (s *Server) jobRuns(w http.ResponseWriter, r *http.Request, a vault.Actor) 
 	if runs == nil {
 		runs = []store.JobRun{}
 	}
-	writeJSON(w, http.StatusOK, JobRuns{Runs: runs})
+	jobs, err := s.vault.JobSchedules(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if jobs == nil {
+		jobs = []store.JobSchedule{}
+	}
+	writeJSON(w, http.StatusOK, JobRuns{Jobs: jobs, Runs: runs})
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/derbes/derbes/store"
 )
 
 // metrics counts requests by route and status class, in the Prometheus
@@ -124,6 +126,38 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 		}
 		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s gauge\n%s %g\n", x.name, x.help, x.name, x.name, v)
 	}
+	jobs, err := s.vault.JobSchedules(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJobMetrics(&b, jobs)
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	w.Write([]byte(b.String()))
+}
+
+// writeJobMetrics shows each periodic job's failures since its last success
+// (alert when above 0) and when it last ran and last succeeded, so that a
+// job that silently stopped running shows too.
+func writeJobMetrics(b *strings.Builder, jobs []store.JobSchedule) {
+	unix := func(t time.Time) float64 {
+		if t.IsZero() {
+			return 0
+		}
+		return float64(t.Unix())
+	}
+	for _, m := range []struct {
+		name, help string
+		v          func(store.JobSchedule) float64
+	}{
+		{"derbes_job_failures", "Failed runs of a periodic job since its last success.", func(j store.JobSchedule) float64 { return float64(j.Attempts) }},
+		{"derbes_job_last_run_seconds", "When a periodic job's last run ended (Unix time; 0: never).", func(j store.JobSchedule) float64 { return unix(j.LastFinished) }},
+		{"derbes_job_last_success_seconds", "When a periodic job last succeeded (Unix time; 0: never).", func(j store.JobSchedule) float64 { return unix(j.LastOK) }},
+		{"derbes_job_next_run_seconds", "When a periodic job is next due (Unix time).", func(j store.JobSchedule) float64 { return unix(j.NextRunAt) }},
+	} {
+		fmt.Fprintf(b, "# HELP %s %s\n# TYPE %s gauge\n", m.name, m.help, m.name)
+		for _, j := range jobs {
+			fmt.Fprintf(b, "%s{job=%q} %g\n", m.name, j.Name, m.v(j))
+		}
+	}
 }

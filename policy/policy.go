@@ -263,17 +263,22 @@ type Limits struct {
 // longer than the law's is reported by Lint, and the law's applies
 // (EffectiveDeadlines).
 type Deadlines struct {
-	Correction     int    `yaml:"correction,omitempty" json:"correction"`
-	Blocking       int    `yaml:"blocking,omitempty" json:"blocking"`
-	Unblocking     int    `yaml:"unblocking,omitempty" json:"unblocking"`
-	Destruction    int    `yaml:"destruction,omitempty" json:"destruction"`
-	BreachNotice   int    `yaml:"breach_notice,omitempty" json:"breach_notice"`
-	Withdrawal     int    `yaml:"withdrawal,omitempty" json:"withdrawal"`
-	TransferNotice int    `yaml:"transfer_notice,omitempty" json:"transfer_notice"`
-	Objection      int    `yaml:"objection,omitempty" json:"objection"`
-	PublicRemoval  int    `yaml:"public_removal,omitempty" json:"public_removal"`
-	Information    int    `yaml:"information,omitempty" json:"information"`
-	Source         string `yaml:"source,omitempty" json:"source,omitempty"`
+	Correction     int `yaml:"correction,omitempty" json:"correction"`
+	Blocking       int `yaml:"blocking,omitempty" json:"blocking"`
+	Unblocking     int `yaml:"unblocking,omitempty" json:"unblocking"`
+	Destruction    int `yaml:"destruction,omitempty" json:"destruction"`
+	BreachNotice   int `yaml:"breach_notice,omitempty" json:"breach_notice"`
+	Withdrawal     int `yaml:"withdrawal,omitempty" json:"withdrawal"`
+	TransferNotice int `yaml:"transfer_notice,omitempty" json:"transfer_notice"`
+	Objection      int `yaml:"objection,omitempty" json:"objection"`
+	PublicRemoval  int `yaml:"public_removal,omitempty" json:"public_removal"`
+	Information    int `yaml:"information,omitempty" json:"information"`
+	// BlockedLimit is the operator's own longest time a record may stay
+	// blocked (a period: "6m"); past it, the record is destroyed. The law
+	// sets no such term (a block ends when the check ends, Art. 25 p.2
+	// sp.8); empty means none.
+	BlockedLimit string `yaml:"blocked_limit,omitempty" json:"blocked_limit,omitempty"`
+	Source       string `yaml:"source,omitempty" json:"source,omitempty"`
 }
 
 // LawDeadlines are the working-day terms of Law 94-V (LAW.md, Deadlines).

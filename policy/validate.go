@@ -29,6 +29,12 @@ func validate(p *Policy, name string, idx map[string]position) Problems {
 		v.add("/operator/storage/country", "personal data must be stored in Kazakhstan (Art. 12 p.2); storage in %s needs a ground", p.Operator.Storage.Country)
 	}
 
+	if p.Deadlines.BlockedLimit != "" {
+		if _, err := ParsePeriod(p.Deadlines.BlockedLimit); err != nil {
+			v.add("/deadlines/blocked_limit", "%v", err)
+		}
+	}
+
 	fields := ids(v, "/fields", p.Fields, func(f Field) string { return f.ID })
 	cats := ids(v, "/subject_categories", p.SubjectCategories, func(c SubjectCategory) string { return c.ID })
 	channels := ids(v, "/channels", p.Channels, func(c Channel) string { return c.ID })

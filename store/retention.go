@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -262,4 +263,48 @@ func (q q) JobRuns(ctx context.Context, limit int) ([]JobRun, error) {
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// RecordsDestroyBatch destroys a batch of records for the sweep — their
+// data keys, ciphertexts, versions and queue entries — in a few statements
+// rather than a few per record, and adds them to act. Every record must
+// still exist and not be destroyed: otherwise nothing of the batch is kept
+// (the caller's transaction fails), so no record is destroyed twice or
+// left out of its act.
+func (t *Tx) RecordsDestroyBatch(ctx context.Context, act string, recs []ActRecord, at time.Time) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	ids := make([]string, len(recs))
+	lines := make([][7]string, len(recs))
+	for i, r := range recs {
+		ids[i] = r.RecordID
+		lines[i] = [7]string{r.RecordID, r.SubjectID, r.Purpose, r.Category, r.Ground, r.Action, r.Rule}
+	}
+	idList, err := json.Marshal(ids)
+	if err != nil {
+		return err
+	}
+	if _, err := t.exec(ctx, "DataKeysDelete", string(idList)); err != nil {
+		return err
+	}
+	res, err := t.exec(ctx, "RecordsDestroy", micros(at), string(idList))
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n != int64(len(ids)) {
+		return fmt.Errorf("store: RecordsDestroy: %d of %d records destroyed (%v): %w", n, len(ids), err, ErrConflict)
+	}
+	if _, err := t.exec(ctx, "VersionsDeleteMany", string(idList)); err != nil {
+		return err
+	}
+	if _, err := t.exec(ctx, "DestructionDequeueMany", string(idList)); err != nil {
+		return err
+	}
+	b, err := json.Marshal(lines)
+	if err != nil {
+		return err
+	}
+	_, err = t.exec(ctx, "ActRecordsInsert", act, string(b))
+	return err
 }

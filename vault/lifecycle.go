@@ -29,6 +29,11 @@ const (
 // SweepJob names the retention sweep's lease.
 const SweepJob = "retention-sweep"
 
+// sweepBatch is how many records one transaction of the sweep destroys:
+// larger batches mean fewer commits, but a longer write holding back other
+// writers (docs/performance.md, "The retention sweep").
+const sweepBatch = 5000
+
 // ErrSweepRunning means another node (or process) holds the sweep's lease.
 var ErrSweepRunning = errors.New("vault: another sweep is running")
 
@@ -226,7 +231,7 @@ func (v *Vault) Sweep(ctx context.Context, holder string) (*SweepResult, error) 
 				return err
 			}
 			now := v.now()
-			due, err := tx.RecordsDue(ctx, now, 500)
+			due, err := tx.RecordsDue(ctx, now, sweepBatch)
 			if err != nil || len(due) == 0 {
 				return err
 			}
@@ -235,6 +240,7 @@ func (v *Vault) Sweep(ctx context.Context, holder string) (*SweepResult, error) 
 					return err
 				}
 			}
+			lines := make([]store.ActRecord, 0, len(due))
 			for _, d := range due {
 				action := policy.ThenDestroy
 				if pu, ok := p.Purpose(d.Purpose); ok && d.Rule == "retention-end" {
@@ -245,21 +251,20 @@ func (v *Vault) Sweep(ctx context.Context, holder string) (*SweepResult, error) 
 						return err
 					}
 				}
-				if err := tx.DataKeyDelete(ctx, d.RecordID); err != nil {
+				lines = append(lines, store.ActRecord{RecordID: d.RecordID, SubjectID: d.SubjectID, Purpose: d.Purpose,
+					Category: d.Category, Ground: d.Ground, Action: action, Rule: d.Rule})
+			}
+			// The batch's keys, ciphertexts and act lines go in a few
+			// statements; each record still gets its own journal entry.
+			if err := tx.RecordsDestroyBatch(ctx, act.ID, lines, now); err != nil {
+				return err
+			}
+			for _, l := range lines {
+				if err := tx.JournalAppend(ctx, &journal.Entry{Actor: System.ID, Action: journal.RecordDestroy, Purpose: l.Purpose, Subject: l.SubjectID, Record: l.RecordID,
+					Outcome: journal.OK, Detail: detail(map[string]any{"act": act.ID, "rule": l.Rule, "action": l.Action})}); err != nil {
 					return err
 				}
-				if err := tx.RecordDestroy(ctx, d.RecordID, now); err != nil {
-					return err
-				}
-				if err := tx.ActRecordInsert(ctx, act.ID, store.ActRecord{RecordID: d.RecordID, SubjectID: d.SubjectID, Purpose: d.Purpose,
-					Category: d.Category, Ground: d.Ground, Action: action, Rule: d.Rule}); err != nil {
-					return err
-				}
-				if err := tx.JournalAppend(ctx, &journal.Entry{Actor: System.ID, Action: journal.RecordDestroy, Purpose: d.Purpose, Subject: d.SubjectID, Record: d.RecordID,
-					Outcome: journal.OK, Detail: detail(map[string]any{"act": act.ID, "rule": d.Rule, "action": action})}); err != nil {
-					return err
-				}
-				if action == policy.ThenDepersonalise {
+				if l.Action == policy.ThenDepersonalise {
 					res.Depersonalised++
 				} else {
 					res.Destroyed++
@@ -499,25 +504,25 @@ func (v *Vault) ActPDF(ctx context.Context, id, lang string) ([]byte, error) {
 	return s.PDF(retention.ActContext{Operator: p.Operator, Titles: titles, Signature: a.Signature, PublicKey: v.ring.JournalPublicKey(), Summary: a.Summary}, lang)
 }
 
-// RecordJobRun keeps how a scheduled job went (a failure's text is an error
-// of derbes, which never holds personal data).
-func (v *Vault) RecordJobRun(ctx context.Context, job, node string, started time.Time, runErr error, summary string) error {
-	r := store.JobRun{Job: job, StartedAt: started.UTC().Truncate(time.Microsecond), FinishedAt: v.now(), Node: node, Outcome: "ok", Summary: summary}
-	switch {
-	case errors.Is(runErr, ErrSweepRunning):
-		r.Outcome, r.Summary = "skipped", "another node holds the lease"
-	case runErr != nil:
-		r.Outcome, r.Summary = "failed", runErr.Error()
-	}
-	return v.store.Write(ctx, func(tx *store.Tx) error { return tx.JobRunInsert(ctx, r) })
-}
-
 // JobRuns lists the newest runs of scheduled jobs.
 func (v *Vault) JobRuns(ctx context.Context, limit int) ([]store.JobRun, error) {
 	var out []store.JobRun
 	err := v.store.Read(ctx, func(r *store.Reader) error {
 		var err error
 		out, err = r.JobRuns(ctx, limit)
+		return err
+	})
+	return out, err
+}
+
+// JobSchedules returns the shared state of the periodic jobs (package
+// jobs): when each runs next, which node holds it, and its failures since
+// its last success.
+func (v *Vault) JobSchedules(ctx context.Context) ([]store.JobSchedule, error) {
+	var out []store.JobSchedule
+	err := v.store.Read(ctx, func(r *store.Reader) error {
+		var err error
+		out, err = r.JobSchedules(ctx)
 		return err
 	})
 	return out, err

@@ -212,12 +212,13 @@ func (c *ExportStatsCmd) Run(g *Globals) error {
 	return nil
 }
 
-// JobsCmd lists the runs of scheduled jobs.
+// JobsCmd shows how the periodic jobs stand and how their runs went.
 type JobsCmd struct {
-	Limit int `help:"How many runs, newest first." default:"50"`
+	Limit int `help:"How many runs, newest first." default:"20"`
 }
 
-// Run lists them; exit 3 when the newest run of a job failed.
+// Run lists each job's state, then the newest runs; exit 3 while a job's
+// last run failed.
 func (c *JobsCmd) Run(g *Globals) error {
 	ctx := context.Background()
 	in, err := g.open(ctx)
@@ -225,27 +226,47 @@ func (c *JobsCmd) Run(g *Globals) error {
 		return err
 	}
 	defer in.close()
+	states, err := in.vault.JobSchedules(ctx)
+	if err != nil {
+		return err
+	}
 	runs, err := in.vault.JobRuns(ctx, c.Limit)
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "JOB\tSTARTED\tNODE\tOUTCOME\tSUMMARY")
-	failing := map[string]bool{}
-	seen := map[string]bool{}
-	for _, r := range runs {
-		if !seen[r.Job] {
-			seen[r.Job], failing[r.Job] = true, r.Outcome == "failed"
+	at := func(t time.Time) string {
+		if t.IsZero() {
+			return "never"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Job, r.StartedAt.In(calendar.Location()).Format("02.01.2006 15:04"), r.Node, r.Outcome, r.Summary)
+		return t.In(calendar.Location()).Format("02.01.2006 15:04")
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "JOB\tSTATE\tNEXT RUN\tLAST OK\tFAILURES\tLAST ERROR")
+	failing := false
+	for _, j := range states {
+		state := "ok"
+		switch {
+		case j.LeaseOwner != "":
+			state = "running on " + j.LeaseOwner
+		case j.Attempts > 0:
+			state, failing = "FAILED", true
+		case j.LastFinished.IsZero():
+			state = "not run yet"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", j.Name, state, at(j.NextRunAt), at(j.LastOK), j.Attempts, j.LastError)
+	}
+	if len(states) == 0 {
+		fmt.Fprintln(tw, "(no node has served yet: jobs are registered by derbes serve)")
+	}
+	fmt.Fprintln(tw, "\nRUN\tSTARTED\tNODE\tOUTCOME\tSUMMARY")
+	for _, r := range runs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Job, at(r.StartedAt), r.Node, r.Outcome, r.Summary)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	for _, f := range failing {
-		if f {
-			return &exitError{3, ""}
-		}
+	if failing {
+		return &exitError{3, ""}
 	}
 	return nil
 }

@@ -46,7 +46,7 @@ type CLI struct {
 	Consent   ConsentCmd   `cmd:"" help:"Record withdrawals of consent and reasoned refusals."`
 	Requests  RequestsCmd  `cmd:"" help:"Subjects' requests: the responsible person's lists."`
 	Sweep     SweepCmd     `cmd:"" help:"Destroy or depersonalise every record whose term has ended or whose ground is gone (once; serve runs it hourly)."`
-	Jobs      JobsCmd      `cmd:"" help:"How the scheduled jobs went (exit 3 if a job's last run failed)."`
+	Jobs      JobsCmd      `cmd:"" help:"How the periodic jobs stand and how they went (exit 3 while a job's last run failed)."`
 	Acts      ActsCmd      `cmd:"" help:"Acts of destruction."`
 	Retention RetentionCmd `cmd:"" help:"What is due for destruction."`
 	Export    ExportCmd    `cmd:"" help:"Exports for the operator."`

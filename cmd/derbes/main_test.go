@@ -3,6 +3,7 @@ package main_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -147,8 +148,27 @@ func TestAdministratorCommands(t *testing.T) {
 			resp.Body.Close()
 			stop()
 			code, out, errs = run(t, dir, vars, "jobs")
-			if code != 0 || !strings.Contains(out, "retention-sweep") || !strings.Contains(out, "transfer-notices") {
-				t.Fatalf("jobs after serving: %d\n%s%s", code, out, errs)
+			for _, job := range []string{"retention-sweep", "transfer-notices", "journal-verify"} {
+				if code != 0 || !regexp.MustCompile(`(?m)^`+job+` +ok `).MatchString(out) {
+					t.Fatalf("jobs after serving: %d\n%s%s", code, out, errs)
+				}
+			}
+			// A job whose last run failed is shown failed, with its error, and
+			// the command exits 3 for monitoring.
+			raw := env.Raw
+			if d == "sqlite" {
+				raw, err = sql.Open("sqlite", "file:"+filepath.Join(dir, "data", "derbes.db")+"?_pragma=busy_timeout(10000)")
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer raw.Close()
+			}
+			if _, err := raw.Exec(env.Q("UPDATE job_schedule SET attempts = 2, last_error = ? WHERE name = ?"), "smtp: connection refused", "transfer-notices"); err != nil {
+				t.Fatal(err)
+			}
+			code, out, errs = run(t, dir, vars, "jobs")
+			if code != 3 || !regexp.MustCompile(`(?m)^transfer-notices +FAILED .* 2 +smtp: connection refused$`).MatchString(out) {
+				t.Fatalf("jobs with a failing job: %d\n%s%s", code, out, errs)
 			}
 			code, out, errs = run(t, dir, vars, "requests", "due", "--role", "responsible")
 			if code != 0 || !strings.Contains(out, "OVERDUE (0)") || !strings.Contains(out, submitted.ID) {

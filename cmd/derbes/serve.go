@@ -76,7 +76,14 @@ func serve(g *Globals, listen string, p *policy.Policy, src []byte, dev bool, re
 		return err
 	}
 	base := "http://" + ln.Addr().String()
-	go background(ctx, in, n, log)
+	sched, err := scheduler(in, n, log)
+	if err != nil {
+		return err
+	}
+	if err := sched.Start(ctx); err != nil {
+		return err
+	}
+	defer sched.Stop() // before the store closes
 	log.Info("serving", slog.String("url", base), slog.String("store", in.store.Dialect()), slog.Int64("policy_version", act.Version), slog.String("policy", p.Version))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -98,59 +105,4 @@ func serve(g *Globals, listen string, p *policy.Policy, src []byte, dev bool, re
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
-}
-
-// background runs the scheduled work of a serving node until ctx ends: the
-// retention sweep every hour (a lease lets one node of several sweep at a
-// time) and the notices of transfers every five minutes. Failures are
-// logged and retried at the next tick; nothing is lost, because what is due
-// stays due in the store.
-func background(ctx context.Context, in *instance, n notify.Notifier, log *slog.Logger) {
-	node := nodeName()
-	sweep := time.NewTicker(time.Hour)
-	notices := time.NewTicker(5 * time.Minute)
-	defer sweep.Stop()
-	defer notices.Stop()
-	run := func(what string, fn func() (string, error)) {
-		started := time.Now()
-		summary, err := fn()
-		if err != nil && ctx.Err() != nil {
-			return // cut short by shutdown: the work stays due for the next start
-		}
-		if err != nil && !errors.Is(err, vault.ErrSweepRunning) {
-			log.Warn("scheduled work failed; it will be retried", slog.String("job", what), slog.String("error", err.Error()))
-		}
-		if rerr := in.vault.RecordJobRun(context.Background(), what, node, started, err, summary); rerr != nil {
-			log.Warn("could not record a job run", slog.String("job", what), slog.String("error", rerr.Error()))
-		}
-	}
-	doSweep := func() (string, error) {
-		res, err := in.vault.Sweep(ctx, node)
-		if err != nil {
-			return "", err
-		}
-		if res.Act != "" {
-			log.Info("retention sweep", slog.String("act", res.Act), slog.Int("destroyed", res.Destroyed), slog.Int("depersonalised", res.Depersonalised))
-		}
-		return fmt.Sprintf("destroyed %d, depersonalised %d, consents expired %d, act %s", res.Destroyed, res.Depersonalised, res.Expired, orNone(res.Act)), nil
-	}
-	doNotices := func() (string, error) {
-		sent, waiting, err := in.vault.NotifyTransfers(ctx, n)
-		if sent+waiting > 0 {
-			log.Info("transfer notices", slog.Int("sent", sent), slog.Int("waiting", waiting))
-		}
-		return fmt.Sprintf("sent %d, waiting %d", sent, waiting), err
-	}
-	run("retention-sweep", doSweep)
-	run("transfer-notices", doNotices)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-sweep.C:
-			run("retention-sweep", doSweep)
-		case <-notices.C:
-			run("transfer-notices", doNotices)
-		}
-	}
 }

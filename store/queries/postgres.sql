@@ -443,3 +443,76 @@ SELECT COUNT(*) FROM identifiers WHERE key_version < $1;
 -- Replaces a subject's blind index of one kind with one made by a newer
 -- index key; an index already that new is left alone.
 UPDATE identifiers SET hash = $1, key_version = $2 WHERE kind = $3 AND subject_id = $4 AND key_version < $5;
+-- Scheduler (package jobs): the shared state of periodic jobs.
+
+-- name: JobScheduleEnsure
+-- A job a node registers; the first node to register it sets its first run.
+INSERT INTO job_schedule (name, next_run_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING;
+
+-- name: JobClaim
+-- Takes a due job unless another node's lease on it is still running: one
+-- statement, so of several nodes exactly one gets it.
+UPDATE job_schedule SET lease_owner = $1, lease_until = $2, last_started = $3
+WHERE name = $4 AND next_run_at <= $3 AND lease_until < $3
+RETURNING next_run_at, attempts;
+
+-- name: JobRenew
+UPDATE job_schedule SET lease_until = $1 WHERE name = $2 AND lease_owner = $3;
+
+-- name: JobAbandon
+-- Gives a run back unfinished (the node is shutting down): still due.
+UPDATE job_schedule SET lease_owner = '', lease_until = 0 WHERE name = $1 AND lease_owner = $2;
+
+-- name: JobComplete
+-- Ends a claimed run that succeeded; changes nothing when the lease was lost.
+UPDATE job_schedule SET next_run_at = $1, lease_owner = '', lease_until = 0, attempts = 0, last_error = '',
+       last_finished = $2, last_ok = $2
+WHERE name = $3 AND lease_owner = $4;
+
+-- name: JobFail
+-- Ends a claimed run that failed: it is retried at next_run_at (the backoff).
+UPDATE job_schedule SET next_run_at = $1, lease_owner = '', lease_until = 0, attempts = attempts + 1, last_error = $2,
+       last_finished = $3
+WHERE name = $4 AND lease_owner = $5;
+
+-- name: JobSchedules
+SELECT name, next_run_at, lease_owner, lease_until, attempts, last_error, last_started, last_finished, last_ok
+FROM job_schedule ORDER BY name;
+
+-- name: ReminderSent
+SELECT COUNT(*) FROM reminders WHERE kind = $1 AND ref = $2 AND threshold = $3;
+
+-- name: ReminderInsert
+INSERT INTO reminders (kind, ref, threshold, sent_at) VALUES ($1, $2, $3, $4)
+ON CONFLICT (kind, ref, threshold) DO NOTHING;
+
+-- name: RecordsBlockedBefore
+-- Blocked records not yet queued for destruction, blocked at or before the
+-- time given. A blocked record cannot be changed, so its updated_at is when
+-- it was blocked.
+SELECT r.id, r.subject_id, r.updated_at
+FROM records r LEFT JOIN destruction_queue q ON q.record_id = r.id
+WHERE r.state = 'blocked' AND r.updated_at <= $1 AND q.record_id IS NULL
+ORDER BY r.updated_at, r.id LIMIT $2;
+
+-- Retention sweep, batched (jobs area): one statement per step for a whole
+-- batch of records, the ids passed as one JSON array, instead of one round
+-- trip per record.
+
+-- name: DataKeysDelete
+DELETE FROM data_keys WHERE owner IN (SELECT jsonb_array_elements_text($1::jsonb));
+
+-- name: RecordsDestroy
+UPDATE records SET state = 'destroyed', fields = NULL, destroyed_at = $1, updated_at = $1
+WHERE id IN (SELECT jsonb_array_elements_text($2::jsonb)) AND state <> 'destroyed';
+
+-- name: VersionsDeleteMany
+DELETE FROM record_versions WHERE record_id IN (SELECT jsonb_array_elements_text($1::jsonb));
+
+-- name: DestructionDequeueMany
+DELETE FROM destruction_queue WHERE record_id IN (SELECT jsonb_array_elements_text($1::jsonb));
+
+-- name: ActRecordsInsert
+-- Each element: [record, subject, purpose, category, ground, action, rule].
+INSERT INTO act_records (act_id, record_id, subject_id, purpose, category, ground, action, rule)
+SELECT $1, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6 FROM jsonb_array_elements($2::jsonb) AS value;
