@@ -378,3 +378,34 @@ ON CONFLICT (job, started_at, node) DO NOTHING;
 
 -- name: JobRuns
 SELECT job, started_at, finished_at, node, outcome, summary FROM job_runs ORDER BY started_at DESC LIMIT $1;
+
+-- Subject portal (web/portal*.go, vault/portal.go).
+
+-- name: PortalCodeInsert
+INSERT INTO portal_codes (id, iin_hash, subject_id, channel, code_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7);
+
+-- name: PortalCodesSince
+-- How many codes were asked for one IIN since a time: the limit per subject.
+SELECT COUNT(*) FROM portal_codes WHERE iin_hash = $1 AND created_at >= $2;
+
+-- name: PortalCodeGet
+SELECT id, iin_hash, subject_id, channel, code_hash, created_at, expires_at, attempts, used_at FROM portal_codes WHERE id = $1;
+
+-- name: PortalCodeAttempt
+UPDATE portal_codes SET attempts = attempts + 1 WHERE id = $1;
+
+-- name: PortalCodeUse
+UPDATE portal_codes SET used_at = $1 WHERE id = $2 AND used_at IS NULL;
+
+-- name: PortalCodesPrune
+-- Codes older than the longest rate-limit window serve nothing.
+DELETE FROM portal_codes WHERE created_at < $1;
+
+-- name: PortalSessionInsert
+INSERT INTO portal_sessions (id, subject_id, secret_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5);
+
+-- name: PortalSessionGet
+SELECT id, subject_id, secret_hash, created_at, expires_at, ended_at FROM portal_sessions WHERE id = $1;
+
+-- name: PortalSessionEnd
+UPDATE portal_sessions SET ended_at = $1 WHERE id = $2 AND ended_at IS NULL;
