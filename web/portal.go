@@ -338,7 +338,9 @@ func buildData(lang string, pol *policy.Policy, held *vault.PortalView) dataView
 			}
 		}
 		data := slices.Clone(h.Data)
-		pos := func(id string) int { return slices.IndexFunc(pol.Fields, func(f policy.Field) bool { return f.ID == id }) }
+		pos := func(id string) int {
+			return slices.IndexFunc(pol.Fields, func(f policy.Field) bool { return f.ID == id })
+		}
 		slices.SortStableFunc(data, func(a, b request.HeldField) int { return pos(a.ID) - pos(b.ID) })
 		for _, f := range data {
 			hv.Data = append(hv.Data, fieldView{Title: title(f.Title, f.ID), Value: f.Value})
