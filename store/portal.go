@@ -54,9 +54,10 @@ func (t *Tx) PortalCodeGet(ctx context.Context, id string) (*PortalCode, error) 
 	return &c, nil
 }
 
-// PortalCodeAttempt counts one attempt at a code.
-func (t *Tx) PortalCodeAttempt(ctx context.Context, id string) error {
-	return t.execOne(ctx, "PortalCodeAttempt", id)
+// PortalCodeAttempt counts one attempt at an unused code that has fewer
+// than max attempts; ErrNotFound if it has none left.
+func (t *Tx) PortalCodeAttempt(ctx context.Context, id string, max int) error {
+	return t.execOne(ctx, "PortalCodeAttempt", id, max)
 }
 
 // PortalCodeUse marks a code used; ErrNotFound if it already was.

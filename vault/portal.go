@@ -327,7 +327,9 @@ func (v *Vault) PortalSignIn(ctx context.Context, challenge, code string) (token
 		if c.UsedAt != nil || !now.Before(c.ExpiresAt) || c.Attempts >= PortalCodeAttempts {
 			return ErrPortalCodeExpired
 		}
-		if err := tx.PortalCodeAttempt(ctx, c.ID); err != nil {
+		if err := tx.PortalCodeAttempt(ctx, c.ID, PortalCodeAttempts); errors.Is(err, store.ErrNotFound) {
+			return ErrPortalCodeExpired // a concurrent try took the last one
+		} else if err != nil {
 			return err
 		}
 		match := subtle.ConstantTimeCompare(v.codeHash(c.ID, code), c.CodeHash) == 1

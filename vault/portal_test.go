@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -290,6 +291,42 @@ func TestSheCannotWithdrawAnotherSubjectsConsent(t *testing.T) {
 		subject, _ := b.vault.PortalSession(ctx, signIn(t, b, iin))
 		if _, err := b.vault.PortalWithdraw(ctx, subject, cs[0].ID); code(err) != "not-found" {
 			t.Fatalf("withdrawing another's consent: %v", err)
+		}
+	})
+}
+
+func TestConcurrentTriesCannotExceedTheLimit(t *testing.T) {
+	each(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		if _, err := b.vault.CreateSubject(ctx, app, newAppeal()); err != nil {
+			t.Fatal(err)
+		}
+		c, err := b.vault.PortalSendCode(ctx, iin, vault.ChannelPhone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wrong := "000000"
+		if c.Code == wrong {
+			wrong = "111111"
+		}
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		counted := 0
+		for range 3 * vault.PortalCodeAttempts {
+			wg.Go(func() {
+				_, err := b.vault.PortalSignIn(ctx, c.Challenge, wrong)
+				if errors.Is(err, vault.ErrPortalCodeWrong) {
+					mu.Lock()
+					counted++
+					mu.Unlock()
+				} else if !errors.Is(err, vault.ErrPortalCodeExpired) {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		if counted != vault.PortalCodeAttempts {
+			t.Fatalf("%d tries were let through, want %d", counted, vault.PortalCodeAttempts)
 		}
 	})
 }

@@ -392,7 +392,9 @@ SELECT COUNT(*) FROM portal_codes WHERE iin_hash = $1 AND created_at >= $2;
 SELECT id, iin_hash, subject_id, channel, code_hash, created_at, expires_at, attempts, used_at FROM portal_codes WHERE id = $1;
 
 -- name: PortalCodeAttempt
-UPDATE portal_codes SET attempts = attempts + 1 WHERE id = $1;
+-- Counts a try only while tries are left and the code is unused: one
+-- statement, so that concurrent tries cannot exceed the limit.
+UPDATE portal_codes SET attempts = attempts + 1 WHERE id = $1 AND attempts < $2 AND used_at IS NULL;
 
 -- name: PortalCodeUse
 UPDATE portal_codes SET used_at = $1 WHERE id = $2 AND used_at IS NULL;

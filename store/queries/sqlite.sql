@@ -394,7 +394,9 @@ SELECT COUNT(*) FROM portal_codes WHERE iin_hash = ? AND created_at >= ?;
 SELECT id, iin_hash, subject_id, channel, code_hash, created_at, expires_at, attempts, used_at FROM portal_codes WHERE id = ?;
 
 -- name: PortalCodeAttempt
-UPDATE portal_codes SET attempts = attempts + 1 WHERE id = ?;
+-- Counts a try only while tries are left and the code is unused: one
+-- statement, so that concurrent tries cannot exceed the limit.
+UPDATE portal_codes SET attempts = attempts + 1 WHERE id = ? AND attempts < ? AND used_at IS NULL;
 
 -- name: PortalCodeUse
 UPDATE portal_codes SET used_at = ? WHERE id = ? AND used_at IS NULL;
