@@ -23,8 +23,9 @@ import (
 
 // portalState is what the portal keeps in the process.
 type portalState struct {
-	codes *limiter // codes asked, per client address
-	tries *limiter // codes tried, per client address
+	lookups *limiter // IINs typed, per client address
+	codes   *limiter // codes asked, per client address
+	tries   *limiter // codes tried, per client address
 }
 
 // portalPages are the portal's templates, each with portal_layout.html.
@@ -32,7 +33,8 @@ var portalPages = []string{"portal_start", "portal_channels", "portal_code", "po
 
 // parsePortal parses the portal's pages.
 func (s *server) parsePortal() {
-	s.portal = &portalState{codes: newLimiter(portalCodesPerAddress, portalWindow), tries: newLimiter(portalTriesPerAddress, portalWindow)}
+	s.portal = &portalState{lookups: newLimiter(portalLookupsPerAddress, portalWindow),
+		codes: newLimiter(portalCodesPerAddress, portalWindow), tries: newLimiter(portalTriesPerAddress, portalWindow)}
 	for _, name := range portalPages {
 		s.pages[name] = template.Must(template.ParseFS(templateFiles, "templates/portal_layout.html", "templates/"+name+".html"))
 	}
@@ -55,6 +57,13 @@ func (s *server) portalRoutes() {
 	s.mux.HandleFunc("GET /portal/requests/new", s.signedIn(s.portalRequestForm))
 	s.mux.HandleFunc("POST /portal/requests", s.signedIn(s.portalRequest))
 	s.mux.HandleFunc("POST /portal/letter", s.signedIn(s.portalLetter))
+	// A step of the sign-in reloaded, or bookmarked: start again.
+	s.mux.HandleFunc("GET /portal/{step}", s.portalRestart)
+}
+
+func (s *server) portalRestart(w http.ResponseWriter, r *http.Request) {
+	lang, _ := pickLang(r)
+	http.Redirect(w, r, "/portal?lang="+lang, http.StatusSeeOther)
 }
 
 // portalPage starts a portal page; Nav holds the CSRF token of a signed-in
@@ -146,6 +155,10 @@ type channelsView struct {
 
 func (s *server) portalChannels(w http.ResponseWriter, r *http.Request) {
 	p := s.portalPage(w, r, "portal.start.title")
+	if !s.portal.lookups.allow(clientAddress(r), s.now()) {
+		s.portalProblem(w, r, p, http.StatusTooManyRequests, "portal.error.too_many")
+		return
+	}
 	iin := strings.TrimSpace(r.PostFormValue("iin"))
 	chans, err := s.vault.PortalChannels(r.Context(), iin)
 	if _, bad := vault.AsProblem(err); bad {

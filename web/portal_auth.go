@@ -20,6 +20,9 @@ const PortalCookie = "derbes_portal"
 // Limits per client address, on top of the vault's per-IIN limit. They
 // live in the process: with several nodes each counts its own.
 const (
+	// portalLookupsPerAddress is how many IINs one address may type in
+	// portalWindow (each is a journaled lookup).
+	portalLookupsPerAddress = 30
 	// portalCodesPerAddress is how many codes one address may ask for in
 	// portalWindow.
 	portalCodesPerAddress = 10

@@ -3,6 +3,7 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"io"
 	"log/slog"
 	"net/http"
@@ -70,6 +71,7 @@ func (o *outbox) count() int {
 
 type portalBundle struct {
 	srv     *httptest.Server
+	raw     *sql.DB
 	vault   *vault.Vault
 	outbox  *outbox
 	logs    *syncBuffer
@@ -124,7 +126,7 @@ func portalSetup(t *testing.T, dialect string, dev bool) *portalBundle {
 	h := web.New(v, env.Store, slog.New(slog.NewJSONHandler(logs, nil)), web.Options{Notifier: ob, Development: dev})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &portalBundle{srv: srv, vault: v, outbox: ob, logs: logs, subject: c.Subject}
+	return &portalBundle{srv: srv, raw: env.Raw, vault: v, outbox: ob, logs: logs, subject: c.Subject}
 }
 
 // eachStore runs a portal test on every store.
@@ -406,12 +408,11 @@ func TestCodesAreLimitedPerClientAddress(t *testing.T) {
 
 func TestTheVaultLimitsCodesPerIINThroughThePortal(t *testing.T) {
 	eachStore(t, func(t *testing.T, dialect string) {
-		b := portalSetup(t, dialect, false)
 		for _, iin := range []string{residentIIN, unknownIIN} {
+			// A server for each, to stay under the limit per address.
+			b := portalSetup(t, dialect, false)
 			statuses := []int{}
 			for range vault.PortalCodesPerHour + 1 {
-				// A fresh client each time: the address limit is per
-				// process and all come from 127.0.0.1, so stay under it.
 				st, _ := b.browser(t).post("/portal/code?lang=en", url.Values{"iin": {iin}, "channel": {"phone"}})
 				statuses = append(statuses, st)
 			}
@@ -511,5 +512,48 @@ func TestThePortalIsAbsentWithoutANotifier(t *testing.T) {
 	b := setup(t, "ikomek", june)
 	if res, _ := b.get(t, "/portal"); res.StatusCode != http.StatusNotFound {
 		t.Fatalf("GET /portal without a notifier: %d", res.StatusCode)
+	}
+}
+
+func TestAnExpiredCodeSendsHerBackToAskForANewOne(t *testing.T) {
+	eachStore(t, func(t *testing.T, dialect string) {
+		b := portalSetup(t, dialect, false)
+		br := b.browser(t)
+		_, body := br.askCode(residentIIN)
+		m, _ := b.outbox.last(t, residentPhone)
+		// Ten minutes pass.
+		if _, err := b.raw.Exec("UPDATE portal_codes SET expires_at = created_at"); err != nil {
+			t.Fatal(err)
+		}
+		st, page := br.post("/portal/sign-in?lang=en", url.Values{"challenge": {match(t, challengeRe, body)}, "code": {match(t, digitsRe, m.Body)}})
+		if st != http.StatusUnprocessableEntity || !strings.Contains(page, "The code has expired") || !strings.Contains(page, `id="iin"`) {
+			t.Fatalf("an expired code: %d\n%s", st, page)
+		}
+		if _, data := br.get("/portal/data"); strings.Contains(data, residentText) {
+			t.Fatal("signed in with an expired code")
+		}
+	})
+}
+
+func TestIINsTypedAreLimitedPerClientAddress(t *testing.T) {
+	t.Parallel()
+	b := portalSetup(t, "sqlite", false)
+	br := b.browser(t)
+	for i := range 30 {
+		if st, _ := br.post("/portal/channels?lang=en", url.Values{"iin": {unknownIIN}}); st != http.StatusOK {
+			t.Fatalf("lookup %d: %d", i+1, st)
+		}
+	}
+	if st, _ := br.post("/portal/channels?lang=en", url.Values{"iin": {unknownIIN}}); st != http.StatusTooManyRequests {
+		t.Fatalf("the 31st lookup: %d", st)
+	}
+}
+
+func TestAReloadedSignInStepStartsAgain(t *testing.T) {
+	t.Parallel()
+	b := portalSetup(t, "sqlite", false)
+	st, body := b.browser(t).get("/portal/code?lang=ru")
+	if st != http.StatusOK || !strings.Contains(body, `id="iin"`) || !strings.Contains(body, `<html lang="ru">`) {
+		t.Fatalf("GET /portal/code: %d", st)
 	}
 }
