@@ -330,3 +330,26 @@ func TestConcurrentTriesCannotExceedTheLimit(t *testing.T) {
 		}
 	})
 }
+
+func TestSheSeesWhoReceivedHerData(t *testing.T) {
+	each(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		ns := newAppeal()
+		ns.Consent.ThirdParty = true
+		sid, _, err := split(b.vault.CreateSubject(ctx, app, ns))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.vault.CreateTransfer(ctx, app, vault.NewTransfer{Subject: sid, Recipient: "akimat", Purpose: "appeals", Fields: []string{"full_name", "appeal_text"}}); err != nil {
+			t.Fatal(err)
+		}
+		subject, _ := b.vault.PortalSession(ctx, signIn(t, b, iin))
+		v, err := b.vault.PortalHeld(ctx, subject)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(v.Transfers) != 1 || v.Transfers[0].Recipient.ID != "akimat" || len(v.Transfers[0].Fields) != 2 {
+			t.Fatalf("transfers: %+v", v.Transfers)
+		}
+	})
+}
