@@ -187,14 +187,19 @@ func (v *Vault) PortalChannels(ctx context.Context, iin string) ([]PortalChannel
 	if err != nil {
 		return nil, err
 	}
-	fake := v.ring.Index("portal-mask", string(h))
+	return v.channels(h, contacts), nil
+}
+
+// channels masks the contacts on file, and makes up the others.
+func (v *Vault) channels(iinHash []byte, contacts map[string]string) []PortalChannel {
+	fake := v.ring.Index("portal-mask", string(iinHash))
 	out := []PortalChannel{{Kind: ChannelPhone, Masked: fakePhone(fake)}, {Kind: ChannelEmail, Masked: fakeEmail(fake)}}
 	for i := range out {
 		if c := contacts[out[i].Kind]; c != "" {
 			out[i].Masked = MaskContact(out[i].Kind, c)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // MaskContact shows a phone or an e-mail address enough to recognise it:
@@ -233,8 +238,11 @@ func fakeEmail(b []byte) string {
 type PortalCode struct {
 	// Challenge names the code for PortalSignIn; not secret.
 	Challenge string
-	To        string
-	Code      string
+	// Masked is the contact as the page shows it (made up when there is
+	// no one to send to).
+	Masked string
+	To     string
+	Code   string
 }
 
 // PortalSendCode makes a one-time code for an IIN and a channel. The code
@@ -268,6 +276,11 @@ func (v *Vault) PortalSendCode(ctx context.Context, iin, channel string) (*Porta
 		subject, contacts, err := v.portalContacts(ctx, tx, h)
 		if err != nil {
 			return err
+		}
+		for _, c := range v.channels(h, contacts) {
+			if c.Kind == channel {
+				out.Masked = c.Masked
+			}
 		}
 		to := contacts[channel]
 		if to == "" {

@@ -47,8 +47,8 @@ func TestAResidentSignsInWithTheCodeSentToHerPhone(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.To != phone || len(c.Code) != 6 {
-			t.Fatalf("code to %q, %d digits", c.To, len(c.Code))
+		if c.To != phone || len(c.Code) != 6 || c.Masked != "+7 701 *** ** 67" {
+			t.Fatalf("code to %q (%q), %d digits", c.To, c.Masked, len(c.Code))
 		}
 		tok, err := b.vault.PortalSignIn(ctx, c.Challenge, c.Code)
 		if err != nil {
@@ -187,7 +187,7 @@ func TestAnUnknownIINLooksLikeAKnownOne(t *testing.T) {
 			t.Fatalf("the made-up masks change: %+v, then %+v", ch, again)
 		}
 		c, err := b.vault.PortalSendCode(ctx, unknown, vault.ChannelPhone)
-		if err != nil || c.Challenge == "" || c.To != "" || c.Code != "" {
+		if err != nil || c.Challenge == "" || c.To != "" || c.Code != "" || c.Masked != ch[0].Masked {
 			t.Fatalf("code for an unknown IIN: %+v, %v", c, err)
 		}
 		if _, err := b.vault.PortalSignIn(ctx, c.Challenge, "123456"); !errors.Is(err, vault.ErrPortalCodeWrong) {

@@ -187,22 +187,16 @@ func (s *server) portalCode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	iin, channel := strings.TrimSpace(r.PostFormValue("iin")), r.PostFormValue("channel")
-	chans, err := s.vault.PortalChannels(r.Context(), iin)
-	if _, bad := vault.AsProblem(err); bad {
+	c, err := s.vault.PortalSendCode(r.Context(), iin, channel)
+	if pr, bad := vault.AsProblem(err); bad {
+		if pr.Field == "channel" {
+			// No channel chosen: the choice again.
+			s.portalChannels(w, r)
+			return
+		}
 		s.portalRender(w, r, http.StatusUnprocessableEntity, "portal_start", p, nil, startView{IIN: iin, Error: "portal.error.iin"})
 		return
 	}
-	if err != nil {
-		s.fail(w, r, p, err)
-		return
-	}
-	i := slices.IndexFunc(chans, func(c vault.PortalChannel) bool { return c.Kind == channel })
-	if i < 0 {
-		p.Title = p.T("portal.channels.title")
-		s.portalRender(w, r, http.StatusUnprocessableEntity, "portal_channels", p, nil, channelsView{IIN: iin, Channels: chans})
-		return
-	}
-	c, err := s.vault.PortalSendCode(r.Context(), iin, channel)
 	if errors.Is(err, vault.ErrPortalTooMany) {
 		s.portalProblem(w, r, p, http.StatusTooManyRequests, "portal.error.too_many")
 		return
@@ -212,18 +206,18 @@ func (s *server) portalCode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if c.To != "" {
-		s.sendCode(r.Context(), p.Lang, c, chans[i].Masked)
+		s.sendCode(r.Context(), p.Lang, c)
 	}
-	s.portalRender(w, r, http.StatusOK, "portal_code", p, nil, codeView{Challenge: c.Challenge, Masked: chans[i].Masked})
+	s.portalRender(w, r, http.StatusOK, "portal_code", p, nil, codeView{Challenge: c.Challenge, Masked: c.Masked})
 }
 
 // sendCode sends a code in the background, so that the answer takes as
 // long whether or not there was anyone to send it to. In development the
 // code goes to the log instead, and only then.
-func (s *server) sendCode(ctx context.Context, lang string, c *vault.PortalCode, masked string) {
+func (s *server) sendCode(ctx context.Context, lang string, c *vault.PortalCode) {
 	if s.opts.Development {
 		s.log.LogAttrs(ctx, slog.LevelInfo, "portal: one-time code (development mode: not sent)",
-			slog.String("to", masked), slog.String("code", c.Code))
+			slog.String("to", c.Masked), slog.String("code", c.Code))
 		return
 	}
 	m := notify.Message{Kind: "portal-code", Ref: c.Challenge, To: c.To, Lang: lang,

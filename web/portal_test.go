@@ -557,3 +557,16 @@ func TestAReloadedSignInStepStartsAgain(t *testing.T) {
 		t.Fatalf("GET /portal/code: %d", st)
 	}
 }
+
+func TestACodeWithoutAChannelAsksForOne(t *testing.T) {
+	t.Parallel()
+	b := portalSetup(t, "sqlite", false)
+	st, body := b.browser(t).post("/portal/code?lang=en", url.Values{"iin": {residentIIN}})
+	if st != http.StatusOK || !strings.Contains(body, `id="channel-form"`) {
+		t.Fatalf("no channel: %d\n%s", st, body)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if b.outbox.count() != 0 {
+		t.Fatal("a code was sent without a channel")
+	}
+}
