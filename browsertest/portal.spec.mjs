@@ -67,4 +67,5 @@ run.expect((await page.locator('a.button').count()) === 0, 'a withdrawn consent 
 await page.click('#sign-out');
 await page.waitForURL(/\/portal\?signed_out=1/);
 await run.check('signed-out');
+run.expect(await page.isVisible('#notice'), 'no notice that she signed out');
 await run.finish();

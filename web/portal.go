@@ -134,8 +134,9 @@ func (s *server) portalProblem(w http.ResponseWriter, r *http.Request, p *page, 
 
 // startView is the sign-in form.
 type startView struct {
-	IIN   string
-	Error string
+	IIN    string
+	Error  string
+	Notice string
 }
 
 func (s *server) portalStart(w http.ResponseWriter, r *http.Request) {
@@ -144,7 +145,11 @@ func (s *server) portalStart(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := s.portalPage(w, r, "portal.start.title")
-	s.portalRender(w, r, http.StatusOK, "portal_start", p, nil, startView{})
+	v := startView{}
+	if r.URL.Query().Get("signed_out") != "" {
+		v.Notice = "portal.notice.signed_out"
+	}
+	s.portalRender(w, r, http.StatusOK, "portal_start", p, nil, v)
 }
 
 // channelsView offers the channels a code can go by.

@@ -474,6 +474,7 @@ func TestEveryPortalPageIsTranslated(t *testing.T) {
 			{"expired code", func() (int, string) {
 				return anon.post("/portal/sign-in"+q, url.Values{"challenge": {"x"}, "code": {"123456"}})
 			}},
+			{"signed out", func() (int, string) { return anon.get("/portal?signed_out=1&lang=" + lang) }},
 			{"data", func() (int, string) { return br.get("/portal/data" + q) }},
 			{"data after withdrawal", func() (int, string) { return br.get("/portal/data" + q + "&done=withdrawn") }},
 			{"withdraw", func() (int, string) { return br.get("/portal/consents/" + id + "/withdraw" + q) }},
