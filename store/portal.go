@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"time"
 )
 
@@ -103,4 +104,23 @@ func (q q) PortalSessionGet(ctx context.Context, id string) (*PortalSession, err
 func (t *Tx) PortalSessionEnd(ctx context.Context, id string, at time.Time) error {
 	_, err := t.exec(ctx, "PortalSessionEnd", micros(at), id)
 	return err
+}
+
+// PortalRequests returns a subject's requests (without content or
+// answer), newest first, at most 100.
+func (t *Tx) PortalRequests(ctx context.Context, subject string) ([]*Request, error) {
+	rows, err := t.db.QueryContext(ctx, t.s.sql("PortalRequests"), subject)
+	if err != nil {
+		return nil, fmt.Errorf("store: PortalRequests: %w", err)
+	}
+	defer rows.Close()
+	var out []*Request
+	for rows.Next() {
+		r, err := scanRequest(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: PortalRequests: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }

@@ -438,6 +438,8 @@ type PortalView struct {
 	Transfers []request.HeldTransfer
 	// Consents are her consents, newest first.
 	Consents []*Consent
+	// Requests are her requests (without their content), newest first.
+	Requests []*Request
 }
 
 // PortalHeld shows the subject what is held about her, decrypted: a read
@@ -468,6 +470,14 @@ func (v *Vault) PortalHeld(ctx context.Context, subject string) (*PortalView, er
 		}
 		if rows, err = tx.ConsentsBySubject(ctx, subject); err != nil {
 			return err
+		}
+		reqs, err := tx.PortalRequests(ctx, subject)
+		if err != nil {
+			return err
+		}
+		out.Requests = out.Requests[:0]
+		for _, r := range reqs {
+			out.Requests = append(out.Requests, summary(r, v.now()))
 		}
 		for _, c := range rows {
 			if events[c.ID], err = tx.ConsentEvents(ctx, c.ID); err != nil {

@@ -259,6 +259,11 @@ func TestSheSeesHerDataWithdrawsHerConsentAndAsksForTheLetter(t *testing.T) {
 			t.Fatalf("a kind the portal does not take: %v", err)
 		}
 
+		v, _ = b.vault.PortalHeld(ctx, subject)
+		if len(v.Requests) != 1 || v.Requests[0].ID != r.ID || v.Requests[0].Kind != request.Correction {
+			t.Fatalf("her requests: %+v", v.Requests)
+		}
+
 		l, err := b.vault.PortalLetter(ctx, subject, "en")
 		if err != nil {
 			t.Fatal(err)

@@ -280,7 +280,16 @@ type dataView struct {
 	Records   []heldView
 	Transfers []transferView
 	Consents  []consentView
+	Requests  []requestLine
 	Notice    string
+}
+
+// requestLine is one of her requests.
+type requestLine struct {
+	ID, Kind, State, Outcome string
+	Received                 date
+	Due                      *date
+	Overdue                  bool
 }
 
 type heldView struct {
@@ -385,6 +394,18 @@ func buildData(lang string, pol *policy.Policy, held *vault.PortalView) dataView
 			}
 		}
 		v.Consents = append(v.Consents, cv)
+	}
+	for _, r := range held.Requests {
+		l := requestLine{ID: r.ID, Kind: T(lang, "portal.kind."+r.Kind), State: T(lang, "portal.req_state."+r.State),
+			Received: formatDate(lang, r.ReceivedAt.In(zone)), Overdue: r.Overdue}
+		if r.Outcome != "" {
+			l.Outcome = T(lang, "portal.req_outcome."+r.Outcome)
+		}
+		if r.Due != nil && r.State != request.Answered {
+			d := formatDate(lang, r.Due.In(zone))
+			l.Due = &d
+		}
+		v.Requests = append(v.Requests, l)
 	}
 	return v
 }

@@ -271,6 +271,9 @@ func TestAResidentSignsInSeesHerDataAndWithdrawsHerConsent(t *testing.T) {
 		if st != http.StatusOK || !strings.Contains(sent, "Answer due by") {
 			t.Fatalf("request: %d\n%s", st, sent)
 		}
+		if _, data := br.get("/portal/data?lang=en"); !strings.Contains(data, "<strong>Correct my data</strong>: received") || !strings.Contains(data, "in progress") {
+			t.Fatalf("her request is not listed:\n%s", data)
+		}
 		res, err = br.client.PostForm(b.srv.URL+"/portal/letter?lang=en", url.Values{"csrf": {csrf}})
 		if err != nil {
 			t.Fatal(err)

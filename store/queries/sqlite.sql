@@ -413,3 +413,9 @@ SELECT id, subject_id, secret_hash, created_at, expires_at, ended_at FROM portal
 
 -- name: PortalSessionEnd
 UPDATE portal_sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL;
+
+-- name: PortalRequests
+-- A subject's own requests for the portal, newest first, without content.
+SELECT id, kind, state, outcome, subject_id, channel, representative, lang, received_at, clock_at, due_at, assignee, refusal,
+       NULL, NULL, answered_at, updated_at
+FROM requests WHERE subject_id = ? ORDER BY received_at DESC, id LIMIT 100;
