@@ -53,6 +53,7 @@ type server struct {
 	// parsed caches earlier policy versions: an activation never
 	// changes.
 	parsed sync.Map // int64 → *earlier
+	portal *portalState
 }
 
 // Options are what the faces beyond the published policy need.
@@ -80,6 +81,7 @@ func newServer(v *vault.Vault, s *store.Store, log *slog.Logger, o Options, now 
 	for _, name := range []string{"policy", "versions", "notice", "notices", "error"} {
 		srv.pages[name] = template.Must(template.ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html"))
 	}
+	srv.parsePortal()
 	srv.routes()
 	srv.guarded = http.NewCrossOriginProtection().Handler(srv.mux)
 	return srv

@@ -48,7 +48,7 @@ func (c *DemoCmd) Run(g *Globals) error {
 			fmt.Fprintf(os.Stderr, "created keyring %s\n", g.Keyring)
 		}
 	}
-	return serve(g, c.Listen, p, src, true, func(ctx context.Context, in *instance, base string) error {
+	return serve(g, c.Listen, p, src, true, PortalNotify{}, func(ctx context.Context, in *instance, base string) error {
 		key, _, err := access.NewKeys(in.store).Create(ctx, "demo", "integration", "derbes demo")
 		if err != nil {
 			return err
@@ -83,6 +83,9 @@ derbes demo is running at %[1]s with the iKomek 109 example policy.
 Try:
   export DERBES_KEY=%[2]s
   curl -s -H "Authorization: Bearer $DERBES_KEY" -H "X-Purpose: appeals" '%[1]s/v1/subjects?iin=950312405675'
+
+Subject portal: %[1]s/portal (sign in with IIN 950312405675; in this demo
+the one-time codes are not sent: they appear in the log).
 
 API docs: %[1]s/docs    Stop with Ctrl-C.
 `, base, key)

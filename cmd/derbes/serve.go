@@ -24,6 +24,9 @@ import (
 type ServeCmd struct {
 	Listen string `help:"Address to listen on." default:"127.0.0.1:8080" env:"DERBES_LISTEN"`
 	Policy string `help:"Policy file to activate." required:"" type:"existingfile" env:"DERBES_POLICY"`
+
+	// Portal is where the subject portal's one-time codes go.
+	Portal PortalNotify `embed:""`
 }
 
 // Run serves until interrupted.
@@ -32,14 +35,14 @@ func (c *ServeCmd) Run(g *Globals) error {
 	if err != nil {
 		return &exitError{2, err.Error()}
 	}
-	return serve(g, c.Listen, p, src, false, nil)
+	return serve(g, c.Listen, p, src, false, c.Portal, nil)
 }
 
 // serve opens derbes, activates the policy and serves the API until a
 // signal. dev is development mode (derbes demo): the portal's one-time
 // codes go to the log. ready, if set, is called with the base URL once
 // listening.
-func serve(g *Globals, listen string, p *policy.Policy, src []byte, dev bool, ready func(ctx context.Context, in *instance, base string) error) error {
+func serve(g *Globals, listen string, p *policy.Policy, src []byte, dev bool, pn PortalNotify, ready func(ctx context.Context, in *instance, base string) error) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log := g.logger()
@@ -57,6 +60,10 @@ func serve(g *Globals, listen string, p *policy.Policy, src []byte, dev bool, re
 		return err
 	}
 	in.vault.SetAlerts(vault.Alerts{Notifier: n, Log: log})
+	codes, err := pn.notifier(n, log)
+	if err != nil {
+		return err
+	}
 	staff := access.NewStaff(in.store, in.ring, nil)
 	oidc, err := openOIDC(ctx, staff)
 	if err != nil {
@@ -64,7 +71,7 @@ func serve(g *Globals, listen string, p *policy.Policy, src []byte, dev bool, re
 	}
 	srv := &http.Server{
 		Handler: web.Mount(api.New(in.vault, access.NewKeys(in.store), log, func(ctx context.Context) error { _, err := in.store.Size(ctx); return err }).
-			WithStaff(staff).WithOIDC(oidc), web.New(in.vault, in.store, log, web.Options{Staff: staff, Notifier: n, Development: dev})),
+			WithStaff(staff).WithOIDC(oidc), web.New(in.vault, in.store, log, web.Options{Staff: staff, Notifier: codes, Development: dev})),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,

@@ -516,3 +516,41 @@ DELETE FROM destruction_queue WHERE record_id IN (SELECT jsonb_array_elements_te
 -- Each element: [record, subject, purpose, category, ground, action, rule].
 INSERT INTO act_records (act_id, record_id, subject_id, purpose, category, ground, action, rule)
 SELECT $1, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6 FROM jsonb_array_elements($2::jsonb) AS value;
+-- Subject portal (web/portal*.go, vault/portal.go).
+
+-- name: PortalCodeInsert
+INSERT INTO portal_codes (id, iin_hash, subject_id, channel, code_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7);
+
+-- name: PortalCodesSince
+-- How many codes were asked for one IIN since a time: the limit per subject.
+SELECT COUNT(*) FROM portal_codes WHERE iin_hash = $1 AND created_at >= $2;
+
+-- name: PortalCodeGet
+SELECT id, iin_hash, subject_id, channel, code_hash, created_at, expires_at, attempts, used_at FROM portal_codes WHERE id = $1;
+
+-- name: PortalCodeAttempt
+-- Counts a try only while tries are left and the code is unused: one
+-- statement, so that concurrent tries cannot exceed the limit.
+UPDATE portal_codes SET attempts = attempts + 1 WHERE id = $1 AND attempts < $2 AND used_at IS NULL;
+
+-- name: PortalCodeUse
+UPDATE portal_codes SET used_at = $1 WHERE id = $2 AND used_at IS NULL;
+
+-- name: PortalCodesPrune
+-- Codes older than the longest rate-limit window serve nothing.
+DELETE FROM portal_codes WHERE created_at < $1;
+
+-- name: PortalSessionInsert
+INSERT INTO portal_sessions (id, subject_id, secret_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5);
+
+-- name: PortalSessionGet
+SELECT id, subject_id, secret_hash, created_at, expires_at, ended_at FROM portal_sessions WHERE id = $1;
+
+-- name: PortalSessionEnd
+UPDATE portal_sessions SET ended_at = $1 WHERE id = $2 AND ended_at IS NULL;
+
+-- name: PortalRequests
+-- A subject's own requests for the portal, newest first, without content.
+SELECT id, kind, state, outcome, subject_id, channel, representative, lang, received_at, clock_at, due_at, assignee, refusal,
+       NULL, NULL, answered_at, updated_at
+FROM requests WHERE subject_id = $1 ORDER BY received_at DESC, id LIMIT 100;

@@ -520,3 +520,41 @@ DELETE FROM destruction_queue WHERE record_id IN (SELECT value FROM json_each(?1
 -- Each element: [record, subject, purpose, category, ground, action, rule].
 INSERT INTO act_records (act_id, record_id, subject_id, purpose, category, ground, action, rule)
 SELECT ?1, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6 FROM json_each(?2);
+-- Subject portal (web/portal*.go, vault/portal.go).
+
+-- name: PortalCodeInsert
+INSERT INTO portal_codes (id, iin_hash, subject_id, channel, code_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?);
+
+-- name: PortalCodesSince
+-- How many codes were asked for one IIN since a time: the limit per subject.
+SELECT COUNT(*) FROM portal_codes WHERE iin_hash = ? AND created_at >= ?;
+
+-- name: PortalCodeGet
+SELECT id, iin_hash, subject_id, channel, code_hash, created_at, expires_at, attempts, used_at FROM portal_codes WHERE id = ?;
+
+-- name: PortalCodeAttempt
+-- Counts a try only while tries are left and the code is unused: one
+-- statement, so that concurrent tries cannot exceed the limit.
+UPDATE portal_codes SET attempts = attempts + 1 WHERE id = ? AND attempts < ? AND used_at IS NULL;
+
+-- name: PortalCodeUse
+UPDATE portal_codes SET used_at = ? WHERE id = ? AND used_at IS NULL;
+
+-- name: PortalCodesPrune
+-- Codes older than the longest rate-limit window serve nothing.
+DELETE FROM portal_codes WHERE created_at < ?;
+
+-- name: PortalSessionInsert
+INSERT INTO portal_sessions (id, subject_id, secret_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?);
+
+-- name: PortalSessionGet
+SELECT id, subject_id, secret_hash, created_at, expires_at, ended_at FROM portal_sessions WHERE id = ?;
+
+-- name: PortalSessionEnd
+UPDATE portal_sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL;
+
+-- name: PortalRequests
+-- A subject's own requests for the portal, newest first, without content.
+SELECT id, kind, state, outcome, subject_id, channel, representative, lang, received_at, clock_at, due_at, assignee, refusal,
+       NULL, NULL, answered_at, updated_at
+FROM requests WHERE subject_id = ? ORDER BY received_at DESC, id LIMIT 100;
