@@ -378,3 +378,14 @@ ON CONFLICT (job, started_at, node) DO NOTHING;
 
 -- name: JobRuns
 SELECT job, started_at, finished_at, node, outcome, summary FROM job_runs ORDER BY started_at DESC LIMIT $1;
+
+-- console: the staff console's per-account language and sign-out.
+
+-- name: StaffLangGet
+SELECT lang FROM staff WHERE login = $1;
+
+-- name: StaffLangSet
+UPDATE staff SET lang = $1 WHERE login = $2;
+
+-- name: SessionEnd
+UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL;

@@ -380,3 +380,14 @@ ON CONFLICT (job, started_at, node) DO NOTHING;
 
 -- name: JobRuns
 SELECT job, started_at, finished_at, node, outcome, summary FROM job_runs ORDER BY started_at DESC LIMIT ?;
+
+-- console: the staff console's per-account language and sign-out.
+
+-- name: StaffLangGet
+SELECT lang FROM staff WHERE login = ?;
+
+-- name: StaffLangSet
+UPDATE staff SET lang = ? WHERE login = ?;
+
+-- name: SessionEnd
+UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL;
