@@ -16,6 +16,7 @@ func (s *server) routes() {
 	s.mux.HandleFunc("GET /consent-snippet.js", s.snippet)
 	s.mux.Handle("GET /static/", s.static())
 	s.mux.HandleFunc("GET /favicon.ico", s.favicon)
+	s.consoleRoutes()
 	s.mux.HandleFunc("/", s.unrouted)
 }
 

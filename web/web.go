@@ -80,6 +80,7 @@ func newServer(v *vault.Vault, s *store.Store, log *slog.Logger, o Options, now 
 	for _, name := range []string{"policy", "versions", "notice", "notices", "error"} {
 		srv.pages[name] = template.Must(template.ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html"))
 	}
+	srv.parseConsole()
 	srv.routes()
 	srv.guarded = http.NewCrossOriginProtection().Handler(srv.mux)
 	return srv
