@@ -517,8 +517,9 @@ func (s *server) consoleTransfers(w http.ResponseWriter, r *http.Request, p *pag
 // journalView is the journal's newest entries and whether the whole chain
 // verifies.
 type journalView struct {
-	OK       bool
-	Entries  int64
+	OK bool
+	// Entries is how many entries verified, counted in words.
+	Entries  string
 	Problem  string
 	FirstBad int64
 	Lines    []journalLine
@@ -544,7 +545,7 @@ func (s *server) consoleJournal(w http.ResponseWriter, r *http.Request, p *page)
 		s.fail(w, r, p, err)
 		return
 	}
-	v := journalView{OK: res.OK(), Entries: res.Entries, Problem: res.Problem, FirstBad: res.FirstBad}
+	v := journalView{OK: res.OK(), Entries: tn(p.Lang, "console.journal.entries", int(res.Entries)), Problem: res.Problem, FirstBad: res.FirstBad}
 	after := max(res.Entries-journalShown, 0)
 	es, err := s.vault.Journal(r.Context(), staff(p).actor, after, journalShown)
 	if err != nil {
