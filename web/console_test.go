@@ -38,6 +38,7 @@ const (
 )
 
 type consoleBundle struct {
+	env     *storetest.Env
 	srv     *httptest.Server
 	vault   *vault.Vault
 	secret  []byte // aliya's TOTP secret
@@ -103,7 +104,7 @@ func setupConsole(t *testing.T, dialect string) *consoleBundle {
 	}
 	srv := httptest.NewServer(web.New(v, env.Store, slog.New(slog.DiscardHandler), web.Options{Staff: staff}))
 	t.Cleanup(srv.Close)
-	return &consoleBundle{srv: srv, vault: v, secret: secret, request: req.ID, subject: sid.Subject}
+	return &consoleBundle{env: env, srv: srv, vault: v, secret: secret, request: req.ID, subject: sid.Subject}
 }
 
 // browser is one staff member's browser: a cookie jar that does not
@@ -418,67 +419,100 @@ func consolePaths(b *consoleBundle, responsible bool) map[string]int {
 
 func TestEveryConsolePageInEveryLanguageHasEveryMessage(t *testing.T) {
 	t.Parallel()
-	b := setupConsole(t, "sqlite")
-	for who, br := range map[string]*browser{"responsible": b.aliya(t), "operator": b.operator(t)} {
-		for path, status := range consolePaths(b, who == "responsible") {
+	for _, d := range storetest.Dialects {
+		t.Run(d, func(t *testing.T) {
+			t.Parallel()
+			b := setupConsole(t, d)
+			for who, br := range map[string]*browser{"responsible": b.aliya(t), "operator": b.operator(t)} {
+				for path, status := range consolePaths(b, who == "responsible") {
+					for _, lang := range web.Langs {
+						where := who + " " + withLang(path, lang)
+						res, body := br.get(withLang(path, lang))
+						if res.StatusCode != status {
+							t.Errorf("%s: status %d, want %d", where, res.StatusCode, status)
+						}
+						if m := leftovers.FindString(body); m != "" {
+							i := strings.Index(body, m)
+							t.Errorf("%s: unexpanded text %q in …%s…", where, m, body[max(0, i-80):min(len(body), i+80)])
+						}
+						doc := parse(t, body)
+						checkMarkup(t, where, doc)
+						if got := htmlLang(doc); got != lang {
+							t.Errorf("%s: <html lang=%q>", where, got)
+						}
+					}
+				}
+				// The lookup's result, in each language.
+				for _, lang := range web.Langs {
+					br.get("/console/today?lang=" + lang)
+					_, body := br.post("/console/lookup", url.Values{"purpose": {"appeals"}, "kind": {"iin"}, "value": {residentIIN}})
+					if m := leftovers.FindString(body); m != "" {
+						t.Errorf("%s lookup result in %s: unexpanded %q", who, lang, m)
+					}
+					if byID(parse(t, body), "lookup-result") == nil {
+						t.Errorf("%s lookup in %s shows no result", who, lang)
+					}
+					checkMarkup(t, who+" lookup "+lang, parse(t, body))
+				}
+			}
+			br := b.browser(t)
 			for _, lang := range web.Langs {
-				where := who + " " + withLang(path, lang)
-				res, body := br.get(withLang(path, lang))
-				if res.StatusCode != status {
-					t.Errorf("%s: status %d, want %d", where, res.StatusCode, status)
-				}
+				_, body := br.get("/console/sign-in?lang=" + lang)
 				if m := leftovers.FindString(body); m != "" {
-					i := strings.Index(body, m)
-					t.Errorf("%s: unexpanded text %q in …%s…", where, m, body[max(0, i-80):min(len(body), i+80)])
+					t.Errorf("sign-in in %s: unexpanded %q", lang, m)
 				}
-				doc := parse(t, body)
-				checkMarkup(t, where, doc)
-				if got := htmlLang(doc); got != lang {
-					t.Errorf("%s: <html lang=%q>", where, got)
-				}
+				checkMarkup(t, "sign-in "+lang, parse(t, body))
 			}
-		}
-		// The lookup's result, in each language.
-		for _, lang := range web.Langs {
-			br.get("/console/today?lang=" + lang)
-			_, body := br.post("/console/lookup", url.Values{"purpose": {"appeals"}, "kind": {"iin"}, "value": {residentIIN}})
-			if m := leftovers.FindString(body); m != "" {
-				t.Errorf("%s lookup result in %s: unexpanded %q", who, lang, m)
-			}
-			if byID(parse(t, body), "lookup-result") == nil {
-				t.Errorf("%s lookup in %s shows no result", who, lang)
-			}
-			checkMarkup(t, who+" lookup "+lang, parse(t, body))
-		}
-	}
-	br := b.browser(t)
-	for _, lang := range web.Langs {
-		_, body := br.get("/console/sign-in?lang=" + lang)
-		if m := leftovers.FindString(body); m != "" {
-			t.Errorf("sign-in in %s: unexpanded %q", lang, m)
-		}
-		checkMarkup(t, "sign-in "+lang, parse(t, body))
+		})
 	}
 }
 
 func TestTheConsoleLanguageIsRememberedOnTheAccount(t *testing.T) {
 	t.Parallel()
-	b := setupConsole(t, "sqlite")
-	br := b.operator(t)
-	br.get("/console/today?lang=ru")
-	_, body := br.get("/console/lookup")
-	if htmlLang(parse(t, body)) != "ru" {
-		t.Fatal("the chosen language is not kept")
+	for _, d := range storetest.Dialects {
+		t.Run(d, func(t *testing.T) {
+			t.Parallel()
+			b := setupConsole(t, d)
+			br := b.operator(t)
+			br.get("/console/today?lang=ru")
+			_, body := br.get("/console/lookup")
+			if htmlLang(parse(t, body)) != "ru" {
+				t.Fatal("the chosen language is not kept")
+			}
+			br.post("/console/sign-out", url.Values{})
+			// Another browser, without any cookie of the first.
+			other := b.operator(t)
+			if _, body := other.get("/console/today"); htmlLang(parse(t, body)) != "ru" {
+				t.Fatal("the language is not remembered on the account")
+			}
+			// aliya has chosen nothing: Kazakh.
+			if _, body := b.aliya(t).get("/console/today"); htmlLang(parse(t, body)) != "kk" {
+				t.Fatal("one account's language leaked to another")
+			}
+		})
 	}
-	br.post("/console/sign-out", url.Values{})
-	// Another browser, without any cookie of the first.
-	other := b.operator(t)
-	if _, body := other.get("/console/today"); htmlLang(parse(t, body)) != "ru" {
-		t.Fatal("the language is not remembered on the account")
-	}
-	// aliya has chosen nothing: Kazakh.
-	if _, body := b.aliya(t).get("/console/today"); htmlLang(parse(t, body)) != "kk" {
-		t.Fatal("one account's language leaked to another")
+}
+
+func TestTheConsoleJournalPageSaysWhetherTheJournalVerifies(t *testing.T) {
+	t.Parallel()
+	for _, d := range storetest.Dialects {
+		t.Run(d, func(t *testing.T) {
+			t.Parallel()
+			b := setupConsole(t, d)
+			br := b.aliya(t)
+			_, body := br.get("/console/journal?lang=ru")
+			status := byID(parse(t, body), "journal-status")
+			if v, _ := attr(status, "class"); v != "ok" {
+				t.Fatalf("an untouched journal does not verify: %s", text(status))
+			}
+			// Someone with database access rewrites an entry.
+			b.env.Exec(t, "UPDATE journal SET action = ? WHERE seq = ?", "subject.destroy", 3)
+			_, body = br.get("/console/journal")
+			status = byID(parse(t, body), "journal-status")
+			if v, _ := attr(status, "class"); v != "alert" || !strings.Contains(text(status), "№") {
+				t.Fatalf("a rewritten journal is shown as %q: %s", v, text(status))
+			}
+		})
 	}
 }
 
@@ -487,24 +521,29 @@ func TestTheConsoleLanguageIsRememberedOnTheAccount(t *testing.T) {
 // responsible person opens (request.read) show any.
 func TestNoConsolePageShowsPersonalDataWithoutAJournaledRead(t *testing.T) {
 	t.Parallel()
-	b := setupConsole(t, "sqlite")
-	values := []string{residentIIN, residentPhone, residentName, residentAddr, residentText, "95031", "*** ** 67"}
-	for who, br := range map[string]*browser{"responsible": b.aliya(t), "operator": b.operator(t)} {
-		for path := range consolePaths(b, who == "responsible") {
-			_, before := journalActions(t, b.vault, 0)
-			_, body := br.get(path)
-			es, _ := journalActions(t, b.vault, before)
-			for _, val := range values {
-				if !strings.Contains(body, val) {
-					continue
-				}
-				read := slices.ContainsFunc(es, func(e *journal.Entry) bool {
-					return e.Outcome == journal.OK && (e.Action == "request.read" || e.Action == journal.SubjectRead)
-				})
-				if !read {
-					t.Errorf("%s %s shows %q without a journaled read", who, path, val)
+	for _, d := range storetest.Dialects {
+		t.Run(d, func(t *testing.T) {
+			t.Parallel()
+			b := setupConsole(t, d)
+			values := []string{residentIIN, residentPhone, residentName, residentAddr, residentText, "95031", "*** ** 67"}
+			for who, br := range map[string]*browser{"responsible": b.aliya(t), "operator": b.operator(t)} {
+				for path := range consolePaths(b, who == "responsible") {
+					_, before := journalActions(t, b.vault, 0)
+					_, body := br.get(path)
+					es, _ := journalActions(t, b.vault, before)
+					for _, val := range values {
+						if !strings.Contains(body, val) {
+							continue
+						}
+						read := slices.ContainsFunc(es, func(e *journal.Entry) bool {
+							return e.Outcome == journal.OK && (e.Action == "request.read" || e.Action == journal.SubjectRead)
+						})
+						if !read {
+							t.Errorf("%s %s shows %q without a journaled read", who, path, val)
+						}
+					}
 				}
 			}
-		}
+		})
 	}
 }
