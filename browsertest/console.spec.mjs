@@ -50,7 +50,7 @@ run.expect(await page.locator('#request-due .late').count() > 0, 'the request pa
 
 // Verify the requester's identity (the requisites on the letter), then
 // answer with what is held.
-await page.click('#verify-form button[type=submit]');
+await page.click('#verify');
 await page.waitForSelector('#fulfil-form');
 await run.check('request-verified');
 await page.fill('#done', 'Мәліметтер хатта берілді.');

@@ -423,12 +423,13 @@ func (s *server) afterRequest(w http.ResponseWriter, r *http.Request, p *page, e
 }
 
 // consoleVerify records the requisites checked (vault.VerifyRequest): the
-// request goes in progress, or is refused with reasons if any is missing.
+// request goes in progress, or is refused with reasons if any is missing,
+// or (await) waits for the documents the requester was asked for.
 func (s *server) consoleVerify(w http.ResponseWriter, r *http.Request, p *page) {
 	if !s.may(w, r, p, policy.CanRequests) {
 		return
 	}
-	_, err := s.vault.VerifyRequest(r.Context(), staff(p).actor, r.PathValue("id"), vault.Verification{Checked: r.PostForm["checked"]})
+	_, err := s.vault.VerifyRequest(r.Context(), staff(p).actor, r.PathValue("id"), vault.Verification{Checked: r.PostForm["checked"], Await: r.PostFormValue("await") == "1"})
 	s.afterRequest(w, r, p, err)
 }
 

@@ -287,6 +287,12 @@ func TestConsoleHandlesARequestEndToEnd(t *testing.T) {
 			if byID(parse(t, body), "request-due") == nil || !strings.Contains(body, web.T("kk", "console.request.overdue")) {
 				t.Fatalf("the request page shows no overdue due date:\n%s", body)
 			}
+			// Asked for documents, the request waits for them.
+			br.post(path+"/verify", url.Values{"checked": {"full_name"}, "await": {"1"}})
+			_, body = br.get(path)
+			if got := text(byID(parse(t, body), "request-state")); got != web.T("kk", "console.state.verifying") {
+				t.Fatalf("after asking for documents the request is %q", got)
+			}
 			res, _ := br.post(path+"/verify", url.Values{"checked": {"full_name", "iin", "id_document", "signature"}})
 			if res.StatusCode != http.StatusSeeOther {
 				t.Fatalf("verify answers %d", res.StatusCode)
