@@ -9,6 +9,7 @@ package web
 // the CSRF tokens and the language remembered on the staff account.
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -218,12 +219,22 @@ func (s *server) consolePage(w http.ResponseWriter, r *http.Request, u *staffMem
 	return p
 }
 
-// consoleRender renders a console page with view as its own data.
+// consoleRender renders a console page with view as its own data. Console
+// pages may hold personal data: no cache keeps them (no-store, where the
+// public pages say no-cache).
 func (s *server) consoleRender(w http.ResponseWriter, r *http.Request, p *page, status int, name, title string, view any) {
 	p.Title = title
 	p.Data.(*consoleData).View = view
-	w.Header().Set("Cache-Control", "no-store")
-	s.render(w, r, status, "console_"+name, p)
+	var buf bytes.Buffer
+	if err := s.pages["console_"+name].ExecuteTemplate(&buf, "layout", p); err != nil {
+		s.fail(w, r, p, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
 }
 
 // consoleProblem answers with the console's error page, which shows no

@@ -384,6 +384,9 @@ func TestConsoleLookupAsksForThePurposeFirstAndShowsWhatTheRoleMaySee(t *testing
 			if res.StatusCode != http.StatusOK {
 				t.Fatalf("the lookup answers %d", res.StatusCode)
 			}
+			if cc := res.Header.Get("Cache-Control"); cc != "no-store" {
+				t.Errorf("the lookup result may be cached: Cache-Control %q", cc)
+			}
 			result := byID(parse(t, body), "lookup-result")
 			if result == nil {
 				t.Fatalf("no #lookup-result:\n%s", body)
