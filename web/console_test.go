@@ -556,3 +556,45 @@ func TestNoConsolePageShowsPersonalDataWithoutAJournaledRead(t *testing.T) {
 		})
 	}
 }
+
+func TestTodayShowsOpenIncidentsAndDestructionsDue(t *testing.T) {
+	t.Parallel()
+	for _, d := range storetest.Dialects {
+		t.Run(d, func(t *testing.T) {
+			t.Parallel()
+			b := setupConsole(t, d)
+			ctx := context.Background()
+			id, err := b.vault.ReportIncident(ctx, vault.Actor{ID: "staff:aliya", Role: "responsible"}, "a laptop was lost", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			soon := time.Now().Add(48 * time.Hour).UnixMicro()
+			b.env.Exec(t, "UPDATE records SET retention_end = ?", soon)
+
+			_, body := b.aliya(t).get("/console/today?lang=en")
+			doc := parse(t, body)
+			inc := byID(doc, "incident-"+id)
+			if inc == nil {
+				t.Fatalf("Today does not show the open incident:\n%s", body)
+			}
+			if got := text(inc); !strings.Contains(got, web.T("en", "console.incident.kind.manual")) || !strings.Contains(got, web.T("en", "console.incident.class.suspected")) {
+				t.Errorf("the incident line says %q", got)
+			}
+			if find(inc, func(n *html.Node) bool { return n.Data == "time" }) == nil {
+				t.Errorf("the incident line shows no dates: %q", text(inc))
+			}
+			up := byID(doc, "upcoming-destructions")
+			if up == nil || find(up, func(n *html.Node) bool { v, _ := attr(n, "id"); return strings.HasPrefix(v, "due-") }) == nil {
+				t.Fatalf("Today does not show the record whose retention ends in two days:\n%s", body)
+			}
+			if strings.Contains(body, residentName) || strings.Contains(body, "a laptop was lost") {
+				t.Error("Today shows personal data or an incident's description")
+			}
+			// The operator's role sees neither.
+			_, body = b.operator(t).get("/console/today")
+			if strings.Contains(body, `id="incidents"`) || strings.Contains(body, `id="upcoming-destructions"`) {
+				t.Error("the operator sees incidents or destructions")
+			}
+		})
+	}
+}
