@@ -147,7 +147,7 @@ func (s *server) consoleToday(w http.ResponseWriter, r *http.Request, p *page) {
 		for _, x := range is {
 			v.Incidents = append(v.Incidents, incidentLine{ID: x.ID, Kind: T(p.Lang, "console.incident.kind."+x.Kind), Status: x.Status,
 				Classification: T(p.Lang, "console.incident.class."+x.Classification),
-				Detected: at(p.Lang, x.DetectedAt), NoticeDue: atPtr(p.Lang, x.NoticeDue), NoticeSent: atPtr(p.Lang, x.NoticeSentAt),
+				Detected:       at(p.Lang, x.DetectedAt), NoticeDue: atPtr(p.Lang, x.NoticeDue), NoticeSent: atPtr(p.Lang, x.NoticeSentAt),
 				NoticeLate: x.NoticeDue != nil && x.NoticeSentAt == nil && now.After(*x.NoticeDue)})
 		}
 		until := now.AddDate(0, 0, upcomingDays)
