@@ -264,6 +264,15 @@ func TestConsoleSignInSessionAndForms(t *testing.T) {
 			if res.StatusCode != http.StatusSeeOther {
 				t.Fatalf("sign-out answers %d", res.StatusCode)
 			}
+			// Five wrong passwords lock the account; the right one is then
+			// refused too, saying why.
+			for range access.MaxFailures {
+				b.browser(t).signIn("operator1", "wrong horse battery staple", "")
+			}
+			res, body = b.browser(t).signIn("operator1", password, "")
+			if res.StatusCode != http.StatusUnauthorized || !strings.Contains(body, web.T("kk", "console.signin.locked")) {
+				t.Fatalf("a locked account answers %d", res.StatusCode)
+			}
 			// The old cookie is dead in the store, not only in the browser.
 			again := b.browser(t)
 			u, _ := url.Parse(b.srv.URL + "/console/today")
