@@ -18,7 +18,9 @@ import (
 
 	"github.com/derbes/derbes/access"
 	"github.com/derbes/derbes/consent"
+	"github.com/derbes/derbes/examples"
 	"github.com/derbes/derbes/journal"
+	"github.com/derbes/derbes/policy"
 	"github.com/derbes/derbes/request"
 	"github.com/derbes/derbes/store/storetest"
 	"github.com/derbes/derbes/vault"
@@ -49,11 +51,18 @@ type consoleBundle struct {
 // setupConsole serves web with the staff console over a fresh store of the
 // dialect, with the iKomek policy in force (the operator's role seeing IIN
 // and phone masked) and the people above.
-func setupConsole(t *testing.T, dialect string) *consoleBundle {
+func setupConsole(t testing.TB, dialect string) *consoleBundle {
 	t.Helper()
 	ctx := context.Background()
 	env := storetest.Open(t, dialect)
-	src, p := examplePolicy(t, "ikomek")
+	src, err := examples.Files.ReadFile("ikomek/policy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := policy.Parse("ikomek", src)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i, r := range p.Roles {
 		if r.ID == "call-operator" {
 			p.Roles[i].Fields = slices.DeleteFunc(slices.Clone(r.Fields), func(f string) bool { return f == "iin" || f == "phone" })
@@ -110,13 +119,13 @@ func setupConsole(t *testing.T, dialect string) *consoleBundle {
 // browser is one staff member's browser: a cookie jar that does not
 // follow redirects, so that each answer can be checked.
 type browser struct {
-	t    *testing.T
+	t    testing.TB
 	b    *consoleBundle
 	c    *http.Client
 	csrf string
 }
 
-func (b *consoleBundle) browser(t *testing.T) *browser {
+func (b *consoleBundle) browser(t testing.TB) *browser {
 	jar, err := cookiejar.New(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -179,7 +188,7 @@ func (br *browser) signIn(login, pw, code string) (*http.Response, string) {
 	return br.post("/console/sign-in", url.Values{"login": {login}, "password": {pw}, "code": {code}})
 }
 
-func (b *consoleBundle) aliya(t *testing.T) *browser {
+func (b *consoleBundle) aliya(t testing.TB) *browser {
 	t.Helper()
 	br := b.browser(t)
 	if res, body := br.signIn("aliya", password, access.TOTP(b.secret, time.Now())); res.StatusCode != http.StatusSeeOther {
@@ -189,7 +198,7 @@ func (b *consoleBundle) aliya(t *testing.T) *browser {
 	return br
 }
 
-func (b *consoleBundle) operator(t *testing.T) *browser {
+func (b *consoleBundle) operator(t testing.TB) *browser {
 	t.Helper()
 	br := b.browser(t)
 	if res, body := br.signIn("operator1", password, ""); res.StatusCode != http.StatusSeeOther {
