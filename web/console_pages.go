@@ -100,6 +100,14 @@ type todayView struct {
 	Incidents                                 []incidentLine
 	Upcoming                                  []dueLine
 	UpcomingUntil                             date
+	// Review is set when the policy's yearly review is near or past
+	// (seed 004 §12): a reminder to the responsible person.
+	Review *reviewNote
+}
+
+type reviewNote struct {
+	Date date
+	Past bool
 }
 
 type incidentLine struct {
@@ -158,6 +166,9 @@ func (s *server) consoleToday(w http.ResponseWriter, r *http.Request, p *page) {
 			return
 		}
 		act := s.vault.Policy()
+		if pv := buildPolicy(p.Lang, act.Policy, now); pv.ReviewDue || pv.ReviewPast {
+			v.Review = &reviewNote{Date: pv.Review, Past: pv.ReviewPast}
+		}
 		for _, d := range ds {
 			l := dueLine{Record: d.RecordID, Purpose: d.Purpose, Rule: d.Rule, At: atPtr(p.Lang, d.At)}
 			if pu, ok := act.Purpose(d.Purpose); ok {

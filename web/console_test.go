@@ -616,3 +616,33 @@ func TestTodayShowsOpenIncidentsAndDestructionsDue(t *testing.T) {
 		})
 	}
 }
+
+func TestTodayRemindsTheResponsiblePersonOfThePolicyReview(t *testing.T) {
+	t.Parallel()
+	b := setupConsole(t, "sqlite")
+	br := b.aliya(t)
+	if _, body := br.get("/console/today"); strings.Contains(body, `id="policy-review"`) {
+		t.Fatal("a review more than 30 days away is announced")
+	}
+	src, err := examples.Files.ReadFile("ikomek/policy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := policy.Parse("ikomek", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.ReviewBy = time.Now().AddDate(0, 0, 10).Format(time.DateOnly)
+	src = append(src, "\n# review soon\n"...)
+	if _, err := b.vault.Activate(context.Background(), vault.System, p, src); err != nil {
+		t.Fatal(err)
+	}
+	_, body := br.get("/console/today?lang=en")
+	review := byID(parse(t, body), "policy-review")
+	if review == nil || !strings.Contains(text(review), "less than 30 days") {
+		t.Fatalf("no reminder ten days before the review:\n%s", body)
+	}
+	if _, body := b.operator(t).get("/console/today"); strings.Contains(body, `id="policy-review"`) {
+		t.Error("the operator is reminded of the policy review")
+	}
+}
