@@ -269,6 +269,11 @@ func TestConsoleSignInSessionAndForms(t *testing.T) {
 				t.Fatal("a forged form answered the request")
 			}
 
+			// Nor does another site's sign-out button.
+			if res, _ := br.post("/console/sign-out", url.Values{"csrf": {"forged"}}); res.StatusCode != http.StatusForbidden {
+				t.Fatalf("a forged sign-out answers %d", res.StatusCode)
+			}
+			br.get("/console/today")
 			res, _ = br.post("/console/sign-out", url.Values{})
 			if res.StatusCode != http.StatusSeeOther {
 				t.Fatalf("sign-out answers %d", res.StatusCode)
@@ -644,5 +649,15 @@ func TestTodayRemindsTheResponsiblePersonOfThePolicyReview(t *testing.T) {
 	}
 	if _, body := b.operator(t).get("/console/today"); strings.Contains(body, `id="policy-review"`) {
 		t.Error("the operator is reminded of the policy review")
+	}
+}
+
+func TestWithoutAStaffServiceThereIsNoConsole(t *testing.T) {
+	t.Parallel()
+	b := setup(t, "ikomek", june)
+	for _, path := range []string{"/console", "/console/sign-in", "/console/today"} {
+		if res, _ := b.get(t, path); res.StatusCode != http.StatusNotFound {
+			t.Errorf("%s answers %d", path, res.StatusCode)
+		}
 	}
 }
