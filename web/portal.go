@@ -93,7 +93,7 @@ func (s *server) signedIn(h func(http.ResponseWriter, *http.Request, *page, port
 			http.Redirect(w, r, "/portal", http.StatusSeeOther)
 			return
 		}
-		sess := portalSession{Subject: sub, Token: tok, CSRF: csrfToken(tok)}
+		sess := portalSession{Subject: sub, Token: tok, CSRF: portalCSRF(tok)}
 		p := s.portalPage(w, r, "portal.title")
 		p.Data = sess // until the handler sets its own; the layout reads .Session
 		if r.Method == http.MethodPost && !csrfOK(r, tok) {
@@ -280,12 +280,12 @@ type dataView struct {
 	Records   []heldView
 	Transfers []transferView
 	Consents  []consentView
-	Requests  []requestLine
+	Requests  []portalRequestLine
 	Notice    string
 }
 
-// requestLine is one of her requests.
-type requestLine struct {
+// portalRequestLine is one of her requests.
+type portalRequestLine struct {
 	ID, Kind, State, Outcome string
 	Received                 date
 	Due                      *date
@@ -396,7 +396,7 @@ func buildData(lang string, pol *policy.Policy, held *vault.PortalView) dataView
 		v.Consents = append(v.Consents, cv)
 	}
 	for _, r := range held.Requests {
-		l := requestLine{ID: r.ID, Kind: T(lang, "portal.kind."+r.Kind), State: T(lang, "portal.req_state."+r.State),
+		l := portalRequestLine{ID: r.ID, Kind: T(lang, "portal.kind."+r.Kind), State: T(lang, "portal.req_state."+r.State),
 			Received: formatDate(lang, r.ReceivedAt.In(zone)), Overdue: r.Overdue}
 		if r.Outcome != "" {
 			l.Outcome = T(lang, "portal.req_outcome."+r.Outcome)
@@ -468,8 +468,8 @@ func (s *server) portalWithdraw(w http.ResponseWriter, r *http.Request, p *page,
 	http.Redirect(w, r, "/portal/data?done=withdrawn", http.StatusSeeOther)
 }
 
-// requestView is the form for a request.
-type requestView struct {
+// portalRequestView is the form for a request.
+type portalRequestView struct {
 	Kinds []kindView
 	Text  string
 	Error string
@@ -480,8 +480,8 @@ type kindView struct {
 	Checked         bool
 }
 
-func requestForm(lang, chosen, text, errKey string) requestView {
-	v := requestView{Text: text, Error: errKey}
+func requestForm(lang, chosen, text, errKey string) portalRequestView {
+	v := portalRequestView{Text: text, Error: errKey}
 	for _, k := range vault.PortalRequests {
 		v.Kinds = append(v.Kinds, kindView{ID: k, Title: T(lang, "portal.kind."+k), Hint: T(lang, "portal.kind."+k+".hint"), Checked: k == chosen})
 	}

@@ -95,16 +95,16 @@ func (s *server) portalSession(r *http.Request) (subject, token string, ok bool)
 	return sub, c.Value, true
 }
 
-// csrfToken is the form token of a session: derived from the session's
+// portalCSRF is the form token of a session: derived from the session's
 // secret, so it needs no storage and changes with each sign-in.
-func csrfToken(token string) string {
+func portalCSRF(token string) string {
 	sum := sha256.Sum256([]byte("derbes portal csrf\x00" + token))
 	return hex.EncodeToString(sum[:16])
 }
 
 // csrfOK checks a form's token against the session's.
 func csrfOK(r *http.Request, token string) bool {
-	return subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(csrfToken(token))) == 1
+	return subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(portalCSRF(token))) == 1
 }
 
 func setPortalCookie(w http.ResponseWriter, r *http.Request, token string) {

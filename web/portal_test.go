@@ -23,13 +23,9 @@ import (
 	"github.com/derbes/derbes/web"
 )
 
-const (
-	residentIIN   = "950312405675"
-	residentPhone = "+77011234567"
-	residentName  = "Айгерім Нұрланқызы"
-	residentText  = "Подъездте жарық жоқ"
-	unknownIIN    = "900101300126"
-)
+// unknownIIN is valid but nobody's; the resident is the console tests'
+// (console_test.go).
+const unknownIIN = "900101300126"
 
 // outbox keeps what the portal sends.
 type outbox struct {
@@ -140,22 +136,22 @@ func eachStore(t *testing.T, fn func(t *testing.T, dialect string)) {
 	}
 }
 
-// browser is a client with cookies, as a resident's phone.
-type browser struct {
+// phone is a client with cookies, as a resident's phone.
+type phone struct {
 	t      *testing.T
 	b      *portalBundle
 	client *http.Client
 }
 
-func (b *portalBundle) browser(t *testing.T) *browser {
+func (b *portalBundle) browser(t *testing.T) *phone {
 	jar, err := cookiejar.New(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &browser{t: t, b: b, client: &http.Client{Jar: jar}}
+	return &phone{t: t, b: b, client: &http.Client{Jar: jar}}
 }
 
-func (br *browser) get(path string) (int, string) {
+func (br *phone) get(path string) (int, string) {
 	br.t.Helper()
 	res, err := br.client.Get(br.b.srv.URL + path)
 	if err != nil {
@@ -166,7 +162,7 @@ func (br *browser) get(path string) (int, string) {
 	return res.StatusCode, string(body)
 }
 
-func (br *browser) post(path string, form url.Values) (int, string) {
+func (br *phone) post(path string, form url.Values) (int, string) {
 	br.t.Helper()
 	res, err := br.client.PostForm(br.b.srv.URL+path, form)
 	if err != nil {
@@ -194,7 +190,7 @@ func match(t *testing.T, re *regexp.Regexp, body string) string {
 }
 
 // askCode goes through the IIN and channel forms and returns the code page.
-func (br *browser) askCode(iin string) (int, string) {
+func (br *phone) askCode(iin string) (int, string) {
 	br.t.Helper()
 	if st, body := br.post("/portal/channels?lang=en", url.Values{"iin": {iin}}); st != http.StatusOK {
 		br.t.Fatalf("channels: %d\n%s", st, body)
@@ -204,7 +200,7 @@ func (br *browser) askCode(iin string) (int, string) {
 
 // signIn signs the resident in with the code from her phone and returns
 // the data page.
-func (br *browser) signIn() string {
+func (br *phone) signIn() string {
 	br.t.Helper()
 	st, body := br.askCode(residentIIN)
 	if st != http.StatusOK {

@@ -6,8 +6,10 @@ import (
 	"strings"
 )
 
-// routes registers every route of the web face. Only GET (and HEAD) routes
-// exist; anything else is a 404 or 405 page.
+// routes registers every route of the web face. The policy pages answer
+// GET (and HEAD) only; the portal's and the console's forms POST
+// (portal.go, console.go list their routes). Anything else is a 404 or
+// 405 page.
 func (s *server) routes() {
 	s.mux.HandleFunc("GET /policy", s.policy)
 	s.mux.HandleFunc("GET /policy/versions", s.versionList)
@@ -17,6 +19,7 @@ func (s *server) routes() {
 	s.mux.Handle("GET /static/", s.static())
 	s.mux.HandleFunc("GET /favicon.ico", s.favicon)
 	s.portalRoutes()
+	s.consoleRoutes()
 	s.mux.HandleFunc("/", s.unrouted)
 }
 

@@ -1,11 +1,14 @@
 // Package web is derbes's face in the browser: the published
 // personal-data policy, its earlier versions and the consent notices shown
-// at collection, all rendered from the policy derbes enforces, in Kazakh,
-// Russian and English.
+// at collection, all rendered from the policy derbes enforces; the subject
+// portal (/portal), where a resident signs in with a one-time code and sees
+// what is held about her; and the staff console (/console), where staff
+// sign in with a password and TOTP. All in Kazakh, Russian and English.
 //
 // New returns the handler; Mount puts it in front of the API so that one
-// listener serves both. routes.go lists every route. The pages are about
-// the policy and hold no personal data; they need no sign-in.
+// listener serves both. routes.go lists every route. The policy pages hold
+// no personal data and need no sign-in; the portal and the console show
+// personal data only through the vault's journaled, purpose-declared reads.
 //
 // Every response carries a strict Content-Security-Policy: the pages have
 // no inline script or style, and no script at all except the consent
@@ -82,6 +85,7 @@ func newServer(v *vault.Vault, s *store.Store, log *slog.Logger, o Options, now 
 		srv.pages[name] = template.Must(template.ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html"))
 	}
 	srv.parsePortal()
+	srv.parseConsole()
 	srv.routes()
 	srv.guarded = http.NewCrossOriginProtection().Handler(srv.mux)
 	return srv

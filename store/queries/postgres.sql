@@ -554,3 +554,11 @@ UPDATE portal_sessions SET ended_at = $1 WHERE id = $2 AND ended_at IS NULL;
 SELECT id, kind, state, outcome, subject_id, channel, representative, lang, received_at, clock_at, due_at, assignee, refusal,
        NULL, NULL, answered_at, updated_at
 FROM requests WHERE subject_id = $1 ORDER BY received_at DESC, id LIMIT 100;
+-- console: the staff console's per-account language and sign-out.
+
+-- name: StaffLangGet
+SELECT lang FROM staff WHERE login = $1;
+
+-- name: StaffLangSet
+UPDATE staff SET lang = $1 WHERE login = $2;
+
