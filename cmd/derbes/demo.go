@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/derbes/derbes/access"
 	"github.com/derbes/derbes/consent"
@@ -53,6 +55,12 @@ func (c *DemoCmd) Run(g *Globals) error {
 		if err != nil {
 			return err
 		}
+		// A console account for the tour, new on every run (its password is
+		// shown only now); the demo signs in without a second factor.
+		login, password := "demo-"+strings.ToLower(rand.Text()[:6]), rand.Text()
+		if _, err := access.NewStaff(in.store, in.ring, nil).Create(ctx, "demo", access.NewAccount{Login: login, Name: "Demo", Role: "responsible", Password: password}); err != nil {
+			return fmt.Errorf("demo console account: %w", err)
+		}
 		app := vault.Actor{ID: "demo", Role: "integration"}
 		for _, d := range demoPeople {
 			ids := map[string]string{"iin": d.iin, "phone": d.phone}
@@ -84,11 +92,14 @@ Try:
   export DERBES_KEY=%[2]s
   curl -s -H "Authorization: Bearer $DERBES_KEY" -H "X-Purpose: appeals" '%[1]s/v1/subjects?iin=950312405675'
 
+Staff console: %[1]s/console, as the responsible person:
+  login %[3]s, password %[4]s (a new account each run)
+
 Subject portal: %[1]s/portal (sign in with IIN 950312405675; in this demo
 the one-time codes are not sent: they appear in the log).
 
 API docs: %[1]s/docs    Stop with Ctrl-C.
-`, base, key)
+`, base, key, login, password)
 		return nil
 	})
 }
