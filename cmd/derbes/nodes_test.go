@@ -19,7 +19,8 @@ import (
 
 // Two `derbes serve` processes on one PostgreSQL schema, with traffic at
 // both and, meanwhile, a rotation of the blind-index key by a third
-// process: no request fails, and the journal verifies.
+// process: no request fails, the journal verifies, and each periodic job
+// ran once, on one node or the other.
 func TestTwoNodesServeOneDatabase(t *testing.T) {
 	t.Parallel()
 	env := storetest.Config(t, "postgres")
@@ -134,6 +135,42 @@ func TestTwoNodesServeOneDatabase(t *testing.T) {
 		code, b, err := call("GET", nodes[i%2]+"/v1/subjects?iin="+iin, "")
 		if err != nil || code != 200 || !bytes.Contains(b, []byte(`"subjects":["`)) {
 			fail("lookup after the rotation at %s: %d %v %s", nodes[i%2], code, err, b)
+		}
+	}
+	// Both nodes started their schedulers at once; each job is due at
+	// start and then not for minutes, so each must have run exactly once.
+	jobRuns := func() (jobs map[string]int, done bool) {
+		code, out, errs := run(t, dir, vars, "jobs", "--limit", "100")
+		if code != 0 {
+			t.Fatalf("derbes jobs: %d %s %s", code, out, errs)
+		}
+		states, runs, _ := strings.Cut(out, "\nRUN")
+		jobs, done = map[string]int{}, true
+		for _, l := range strings.Split(states, "\n")[1:] {
+			if f := strings.Fields(l); len(f) > 1 {
+				jobs[f[0]] = 0
+				done = done && f[1] == "ok"
+			}
+		}
+		for _, l := range strings.Split(runs, "\n")[1:] {
+			if f := strings.Fields(l); len(f) > 0 {
+				jobs[f[0]]++
+			}
+		}
+		return jobs, done
+	}
+	ran, done := jobRuns()
+	for deadline := time.Now().Add(30 * time.Second); !done && time.Now().Before(deadline); {
+		time.Sleep(500 * time.Millisecond)
+		ran, done = jobRuns()
+	}
+	if !done || len(ran) < 5 {
+		t.Fatalf("the jobs did not all run while both nodes served: %v", ran)
+	}
+	t.Logf("runs per job on the two nodes: %v", ran)
+	for job, n := range ran {
+		if n != 1 {
+			t.Errorf("job %s ran %d times on two nodes, not once", job, n)
 		}
 	}
 	for _, stop := range stops {
