@@ -8,6 +8,7 @@ package policy
 
 import (
 	"slices"
+	"time"
 )
 
 // Policy is one version of an operator's policy.
@@ -390,4 +391,17 @@ func (p *Policy) EffectiveDeadlines() Deadlines {
 		// the policy's term applies, or derbes's default.
 		Information: pick(d.Information, max(d.Information, LawDeadlines.Information)),
 	}
+}
+
+// ReviewDate is the date by which the operator reviews the policy again
+// (seed 004 §12: at least yearly): review_by, or a year after effective
+// when the policy names none. ok is false when neither date parses
+// (validation refuses such a policy).
+func (p *Policy) ReviewDate() (date time.Time, ok bool) {
+	if p.ReviewBy != "" {
+		d, err := time.Parse(time.DateOnly, p.ReviewBy)
+		return d, err == nil
+	}
+	d, err := time.Parse(time.DateOnly, p.Effective)
+	return d.AddDate(1, 0, 0), err == nil
 }

@@ -32,9 +32,10 @@ type reminder struct {
 
 // RemindDeadlines tells the person responsible for processing (the
 // policy's operator.responsible) of each open request and each incident's
-// breach notice that is due within one working day, and again when it is
-// overdue: once per request or incident and threshold, remembered in the
-// store. A message names the request or incident by id, never the subject.
+// breach notice that is due within one working day, and of the policy's
+// yearly review from PolicyReviewWarning before it, and again when each is
+// overdue: once per request, incident or policy version and threshold,
+// remembered in the store. A message names the request or incident by id, never the subject.
 // A reminder that could not be sent is tried again at the next run.
 func (v *Vault) RemindDeadlines(ctx context.Context, n notify.Notifier) (sent, waiting int, err error) {
 	now := v.now()
@@ -61,6 +62,9 @@ func (v *Vault) RemindDeadlines(ctx context.Context, n notify.Notifier) (sent, w
 			if x.NoticeDue != nil && x.NoticeSentAt == nil && x.NoticeDue.Before(soon) {
 				due = append(due, reminder{"incident", x.ID, "breach notice", *x.NoticeDue})
 			}
+		}
+		if x, ok := v.policyReview(now); ok {
+			due = append(due, x)
 		}
 		var kept []reminder
 		for _, x := range due {
@@ -110,6 +114,28 @@ func (v *Vault) RemindDeadlines(ctx context.Context, n notify.Notifier) (sent, w
 	return sent, waiting, nil
 }
 
+// PolicyReviewWarning is how long before the policy's review date the
+// responsible person is reminded of it (the console and the published page
+// show it from then too).
+const PolicyReviewWarning = 30 * 24 * time.Hour
+
+// policyReview is the reminder of the active policy's yearly review (seed
+// 004 §12), from PolicyReviewWarning before its review date; ok is false
+// when it is not near yet. The review is due at the start of that day in
+// Astana; a new policy version with a later review_by ends the reminders.
+func (v *Vault) policyReview(now time.Time) (reminder, bool) {
+	p := v.active.Load().Policy
+	d, ok := p.ReviewDate()
+	if !ok {
+		return reminder{}, false
+	}
+	due := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, calendar.Location())
+	if due.Sub(now) > PolicyReviewWarning {
+		return reminder{}, false
+	}
+	return reminder{"policy", p.Version, "seed 004 §12", due}, true
+}
+
 func (x reminder) threshold(now time.Time) string {
 	if now.After(x.due) {
 		return ReminderOverdue
@@ -125,7 +151,8 @@ func (x reminder) message(to, threshold string) notify.Message {
 	if threshold == ReminderOverdue {
 		kk, ru = "мерзімі өтіп кетті", "срок истёк"
 	}
-	what := map[string][2]string{"request": {"Өтініш", "Обращение"}, "incident": {"Оқиға (бұзушылық туралы хабарлама)", "Инцидент (уведомление о нарушении)"}}[x.kind]
+	what := map[string][2]string{"request": {"Өтініш", "Обращение"}, "incident": {"Оқиға (бұзушылық туралы хабарлама)", "Инцидент (уведомление о нарушении)"},
+		"policy": {"Дербес деректер саясатын қайта қарау, нұсқа", "Пересмотр политики персональных данных, версия"}}[x.kind]
 	return notify.Message{Kind: "deadline-reminder", Ref: x.ref, To: to, Lang: "kk",
 		Subject: fmt.Sprintf("%s %s: %s / %s %s: %s", what[0], x.ref, kk, what[1], x.ref, ru),
 		Body: fmt.Sprintf("%s %s (%s): %s — %s.\n%s %s (%s): %s — %s.\n\n(Law 94-V Art. 25)",

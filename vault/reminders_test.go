@@ -150,3 +150,41 @@ func TestARecordBlockedLongerThanThePolicyAllowsIsDestroyedWithItsAct(t *testing
 		}
 	})
 }
+
+func TestTheResponsiblePersonIsRemindedOfThePolicysYearlyReview(t *testing.T) {
+	each(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		// minimal.yaml is version test-1, review_by 2027-01-01.
+		clock := time.Date(2026, 12, 1, 12, 0, 0, 0, calendar.Location())
+		b.vault.SetClock(func() time.Time { return clock })
+		out := &outbox{}
+		remind := func(wantSent int) []notify.Message {
+			t.Helper()
+			before := len(out.sent)
+			sent, _, err := b.vault.RemindDeadlines(ctx, out)
+			if err != nil || sent != wantSent {
+				t.Fatalf("at %s: sent %d, %v; want %d sent", clock, sent, err, wantSent)
+			}
+			return out.sent[before:]
+		}
+		remind(0) // 31 days before: not yet
+
+		clock = time.Date(2026, 12, 5, 9, 0, 0, 0, calendar.Location())
+		got := remind(1)
+		if m := got[0]; m.Ref != "test-1" || m.To != "dpo@example.kz" || !strings.Contains(m.Subject, "Пересмотр политики") ||
+			!strings.Contains(m.Subject, "срок истекает") || !strings.Contains(m.Body, "01.01.2027") {
+			t.Fatalf("the review reminder: %+v", m)
+		}
+		remind(0) // once per threshold
+
+		clock = time.Date(2027, 1, 2, 9, 0, 0, 0, calendar.Location())
+		if got := remind(1); !strings.Contains(got[0].Subject, "срок истёк") {
+			t.Fatalf("the overdue review reminder: %+v", got[0])
+		}
+		remind(0)
+
+		// Reviewed: a new version with the next review date ends them.
+		edit(t, b, "review_by: 2027-01-01", "review_by: 2028-01-01")
+		remind(0)
+	})
+}
