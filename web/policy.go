@@ -60,6 +60,9 @@ type storageView struct {
 	InKZ    bool
 	Country string
 	Ground  string
+	// BlockedLimit is how long blocked data are kept before they are
+	// destroyed (deadlines.blocked_limit), in words; empty without one.
+	BlockedLimit string
 }
 
 type subjectView struct {
@@ -204,7 +207,11 @@ func buildStorage(lang string, p *policy.Policy) storageView {
 	if c == "" {
 		c = "KZ"
 	}
-	return storageView{InKZ: c == "KZ", Country: country(lang, c), Ground: p.Operator.Storage.Ground}
+	v := storageView{InKZ: c == "KZ", Country: country(lang, c), Ground: p.Operator.Storage.Ground}
+	if per, err := policy.ParsePeriod(p.Deadlines.BlockedLimit); err == nil {
+		v.BlockedLimit = periodText(lang, per)
+	}
+	return v
 }
 
 // categoryFields lists the fields any purpose collects about a subject
@@ -309,6 +316,15 @@ func retention(lang string, r policy.Retention) string {
 	if err != nil {
 		return r.Period
 	}
+	span := periodText(lang, per)
+	if r.From == policy.FromEvent {
+		return tf(lang, "retention.from.event", span, strings.ReplaceAll(r.Event, "_", " "))
+	}
+	return tf(lang, "retention.from."+r.From, span)
+}
+
+// periodText says a period in lang: "1 жыл 6 ай".
+func periodText(lang string, per policy.Period) string {
 	var parts []string
 	if per.Years > 0 {
 		parts = append(parts, tn(lang, "unit.years", per.Years))
@@ -319,11 +335,7 @@ func retention(lang string, r policy.Retention) string {
 	if per.Days > 0 {
 		parts = append(parts, tn(lang, "unit.days", per.Days))
 	}
-	span := strings.Join(parts, " ")
-	if r.From == policy.FromEvent {
-		return tf(lang, "retention.from.event", span, strings.ReplaceAll(r.Event, "_", " "))
-	}
-	return tf(lang, "retention.from."+r.From, span)
+	return strings.Join(parts, " ")
 }
 
 // buildRights lists the subject's rights with the terms that apply: the

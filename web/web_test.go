@@ -669,3 +669,23 @@ func TestMountSendsTheWebPathsToWebAndTheRestToTheAPI(t *testing.T) {
 		}
 	}
 }
+
+// toptips destroys blocked data within six months (deadlines.blocked_limit,
+// which derbes enforces); the published page says so, and iKomek's, which
+// sets no such limit, says nothing.
+func TestThePolicySaysHowLongBlockedDataAreKept(t *testing.T) {
+	t.Parallel()
+	b := setup(t, "toptips", june)
+	want := map[string]string{"kk": "6 ай", "ru": "6 месяцев", "en": "6 months"}
+	for lang, span := range want {
+		_, body := b.get(t, "/policy?lang="+lang)
+		el := byID(parse(t, body), "blocked-limit")
+		if el == nil || !strings.Contains(text(el), span) {
+			t.Errorf("%s: the blocked-data term is missing or wrong: %v", lang, el)
+		}
+	}
+	_, body := setup(t, "ikomek", june).get(t, "/policy?lang=en")
+	if byID(parse(t, body), "blocked-limit") != nil {
+		t.Error("a policy without blocked_limit shows a term for blocked data")
+	}
+}
