@@ -118,14 +118,11 @@ func (c *AccessReportCmd) Run(g *Globals) error {
 		return &exitError{2, "a PDF goes to a file: add -o FILE"}
 	}
 	ctx := context.Background()
-	in, err := g.open(ctx)
+	in, err := g.openActive(ctx)
 	if err != nil {
 		return err
 	}
 	defer in.close()
-	if _, err := in.vault.Resume(ctx); err != nil {
-		return err
-	}
 	r, err := in.vault.PeopleWithAccessReport(ctx, vault.Actor{ID: "cli", Role: c.Role}, at)
 	if err != nil {
 		return err
@@ -175,14 +172,11 @@ type IncidentsListCmd struct {
 // Run lists them; exit 3 when an open incident's notice is overdue.
 func (c *IncidentsListCmd) Run(g *Globals) error {
 	ctx := context.Background()
-	in, err := g.open(ctx)
+	in, err := g.openActive(ctx)
 	if err != nil {
 		return err
 	}
 	defer in.close()
-	if _, err := in.vault.Resume(ctx); err != nil {
-		return err
-	}
 	list, err := in.vault.Incidents(ctx, vault.Actor{ID: "cli", Role: c.Role}, "")
 	if err != nil {
 		return err

@@ -23,14 +23,11 @@ type ExportSubjectCmd struct {
 // Run writes the export.
 func (c *ExportSubjectCmd) Run(g *Globals) error {
 	ctx := context.Background()
-	in, err := g.open(ctx)
+	in, err := g.openActive(ctx)
 	if err != nil {
 		return err
 	}
 	defer in.close()
-	if _, err := in.vault.Resume(ctx); err != nil {
-		return err
-	}
 	p, err := in.vault.ExportSubject(ctx, vault.Actor{ID: "cli", Role: c.Role}, c.ID, c.Purpose)
 	if err != nil {
 		return err
@@ -60,14 +57,11 @@ type ExportPurposeCmd struct {
 // Run writes the export, one subject per line.
 func (c *ExportPurposeCmd) Run(g *Globals) error {
 	ctx := context.Background()
-	in, err := g.open(ctx)
+	in, err := g.openActive(ctx)
 	if err != nil {
 		return err
 	}
 	defer in.close()
-	if _, err := in.vault.Resume(ctx); err != nil {
-		return err
-	}
 	var n int
 	err = writeNew(c.Out, func(w io.Writer) error {
 		enc := json.NewEncoder(w)

@@ -183,14 +183,11 @@ type ExportStatsCmd struct {
 // suppressed.
 func (c *ExportStatsCmd) Run(g *Globals) error {
 	ctx := context.Background()
-	in, err := g.open(ctx)
+	in, err := g.openActive(ctx)
 	if err != nil {
 		return err
 	}
 	defer in.close()
-	if _, err := in.vault.Resume(ctx); err != nil {
-		return err
-	}
 	rows, err := in.vault.StatsRows(ctx, vault.Actor{ID: "cli", Role: c.Role}, c.Purpose)
 	if err != nil {
 		return err

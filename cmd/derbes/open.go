@@ -19,6 +19,20 @@ type instance struct {
 	vault *vault.Vault
 }
 
+// openActive opens derbes with the policy in force resumed, as every
+// command that acts on personal data needs it.
+func (g *Globals) openActive(ctx context.Context) (*instance, error) {
+	in, err := g.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := in.vault.Resume(ctx); err != nil {
+		in.close()
+		return nil, err
+	}
+	return in, nil
+}
+
 // loadKeyring reads the keyring from DERBES_KEYRING (its JSON content, for
 // deployments that inject secrets through the environment) or the file.
 func (g *Globals) loadKeyring() (*keys.Ring, error) {
