@@ -150,7 +150,7 @@ func (l *linter) responsible() {
 	email, phone := strings.TrimSpace(r.Email), strings.TrimSpace(r.Phone)
 	if email == "" && phone == "" {
 		l.atKey(ptr, SeverityWarning, "Art. 25 p.2 sp.8",
-			"the responsible person has no e-mail and no phone: a breach notice to the authorized body (1 working day from detection) carries their contact; add email: or phone:")
+			"the responsible person has no e-mail and no phone: a breach notice to the authorized body (1 working day from detection) carries their contact, and deadline reminders cannot reach them; add email: or phone:")
 	}
 	if email != "" {
 		if _, err := kz.ParseEmail(email); err != nil {

@@ -39,6 +39,35 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// examplePolicy writes the iKomek example policy into dir with its
+// placeholder dates (effective 2026-01-01, review_by 2027-01-01) moved
+// around the day the test runs, so that the yearly review is neither near
+// nor past: otherwise the deadline reminders would fail for the example's
+// missing contact of the responsible person on some days and not others.
+func examplePolicy(t *testing.T, dir string) string {
+	t.Helper()
+	src, err := os.ReadFile("../../examples/ikomek/policy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	text := string(src)
+	for old, new := range map[string]string{
+		"\neffective: 2026-01-01\n": "\neffective: " + now.AddDate(0, -6, 0).Format(time.DateOnly) + "\n",
+		"\nreview_by: 2027-01-01\n": "\nreview_by: " + now.AddDate(0, 6, 0).Format(time.DateOnly) + "\n",
+	} {
+		if !strings.Contains(text, old) {
+			t.Fatalf("the example policy no longer says %q", strings.TrimSpace(old))
+		}
+		text = strings.Replace(text, old, new, 1)
+	}
+	file := filepath.Join(dir, "ikomek-policy.yaml")
+	if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
 // run runs derbes in dir and returns its exit code, stdout and stderr.
 func run(t *testing.T, dir string, env []string, args ...string) (int, string, string) {
 	t.Helper()
@@ -85,7 +114,7 @@ func TestAdministratorCommands(t *testing.T) {
 			if d == "postgres" {
 				vars = append(vars, "DERBES_DB="+env.Config.URL, "DERBES_SCHEMA="+env.Config.Schema)
 			}
-			policyFile, _ := filepath.Abs("../../examples/ikomek/policy.yaml")
+			policyFile := examplePolicy(t, dir)
 
 			if code, _, errs := run(t, dir, vars, "keys", "init"); code != 0 {
 				t.Fatalf("keys init: %s", errs)

@@ -27,7 +27,7 @@ func TestTwoNodesServeOneDatabase(t *testing.T) {
 	dir := t.TempDir()
 	vars := []string{"DERBES_DATA_DIR=" + filepath.Join(dir, "data"), "DERBES_KEYRING_FILE=" + filepath.Join(dir, "keyring.json"),
 		"DERBES_DB=" + env.Config.URL, "DERBES_SCHEMA=" + env.Config.Schema}
-	policyFile, _ := filepath.Abs("../../examples/ikomek/policy.yaml")
+	policyFile := examplePolicy(t, dir)
 	if code, _, errs := run(t, dir, vars, "keys", "init"); code != 0 {
 		t.Fatalf("keys init: %s", errs)
 	}
