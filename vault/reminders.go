@@ -22,7 +22,7 @@ const (
 
 // ErrNoResponsibleContact means a reminder is due but the policy gives the
 // responsible person neither an e-mail address nor a phone number.
-var ErrNoResponsibleContact = errors.New("vault: the policy gives the responsible person no e-mail or phone to remind")
+var ErrNoResponsibleContact = errors.New("vault: a deadline reminder is due, but the policy gives the responsible person no e-mail or phone (add operator.responsible.email or .phone)")
 
 // reminder is one deadline the responsible person must hear about.
 type reminder struct {
