@@ -11,6 +11,7 @@ import (
 	"github.com/derbes/derbes/access"
 	"github.com/derbes/derbes/calendar"
 	"github.com/derbes/derbes/document"
+	"github.com/derbes/derbes/proxy"
 	"github.com/derbes/derbes/vault"
 )
 
@@ -76,7 +77,7 @@ func (s *Server) oidcStart(w http.ResponseWriter, r *http.Request) {
 	}
 	state, nonce := access.NewState(), access.NewState()
 	http.SetCookie(w, &http.Cookie{Name: oidcCookie, Value: state + "." + nonce, Path: "/v1/login/oidc", MaxAge: 600,
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+		HttpOnly: true, Secure: proxy.HTTPS(r), SameSite: http.SameSiteLaxMode})
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, s.oidc.AuthURL(state, nonce), http.StatusFound)
 }
@@ -95,7 +96,7 @@ func (s *Server) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, badRequest("invalid-parameter", "state", "this sign-in was not started here, or took more than 10 minutes: start again at /v1/login/oidc"))
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: oidcCookie, Path: "/v1/login/oidc", MaxAge: -1, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: oidcCookie, Path: "/v1/login/oidc", MaxAge: -1, HttpOnly: true, Secure: proxy.HTTPS(r), SameSite: http.SameSiteLaxMode})
 	token, err := s.oidc.Finish(r.Context(), r.URL.Query().Get("code"), nonce)
 	switch {
 	case errors.Is(err, access.ErrLogin):

@@ -24,6 +24,7 @@ import (
 
 	"github.com/derbes/derbes/access"
 	"github.com/derbes/derbes/policy"
+	"github.com/derbes/derbes/proxy"
 	"github.com/derbes/derbes/store"
 	"github.com/derbes/derbes/vault"
 )
@@ -273,7 +274,7 @@ func (s *server) consoleSignInPage(w http.ResponseWriter, r *http.Request, statu
 	rand.Read(b)
 	token := base64.RawURLEncoding.EncodeToString(b)
 	http.SetCookie(w, &http.Cookie{Name: signInCookie, Value: token, Path: "/console", MaxAge: 3600,
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+		HttpOnly: true, Secure: proxy.HTTPS(r), SameSite: http.SameSiteStrictMode})
 	v := signInView{CSRF: token}
 	if errKey != "" {
 		v.Error = T(p.Lang, errKey)
@@ -309,9 +310,9 @@ func (s *server) consoleSignIn(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, nil, err)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: signInCookie, Path: "/console", MaxAge: -1, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+	http.SetCookie(w, &http.Cookie{Name: signInCookie, Path: "/console", MaxAge: -1, HttpOnly: true, Secure: proxy.HTTPS(r), SameSite: http.SameSiteStrictMode})
 	http.SetCookie(w, &http.Cookie{Name: ConsoleCookie, Value: token, Path: "/console", MaxAge: int(access.SessionFor / time.Second),
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+		HttpOnly: true, Secure: proxy.HTTPS(r), SameSite: http.SameSiteStrictMode})
 	http.Redirect(w, r, "/console/today", http.StatusSeeOther)
 }
 
@@ -324,6 +325,6 @@ func (s *server) consoleSignOut(w http.ResponseWriter, r *http.Request, p *page)
 		s.fail(w, r, p, err)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: ConsoleCookie, Path: "/console", MaxAge: -1, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+	http.SetCookie(w, &http.Cookie{Name: ConsoleCookie, Path: "/console", MaxAge: -1, HttpOnly: true, Secure: proxy.HTTPS(r), SameSite: http.SameSiteStrictMode})
 	http.Redirect(w, r, "/console/sign-in", http.StatusSeeOther)
 }

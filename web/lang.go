@@ -12,6 +12,8 @@ import (
 
 	"golang.org/x/text/language"
 	"golang.org/x/text/language/display"
+
+	"github.com/derbes/derbes/proxy"
 )
 
 // Langs are the languages of every page, Kazakh (the state language, the
@@ -156,7 +158,7 @@ func rememberLang(w http.ResponseWriter, r *http.Request, lang string) {
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: LangCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600,
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+		HttpOnly: true, Secure: proxy.HTTPS(r), SameSite: http.SameSiteLaxMode})
 }
 
 // zone is Astana time. A fixed offset, so that dates do not depend on the

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/derbes/derbes/proxy"
 	"github.com/derbes/derbes/vault"
 )
 
@@ -71,8 +72,9 @@ func (l *limiter) allow(key string, now time.Time) bool {
 	return c.n <= l.max
 }
 
-// clientAddress is the address a request came from (the peer: derbes
-// trusts no forwarding header; a proxy in front counts as one client).
+// clientAddress is the address a request came from: the peer, or the
+// client behind a trusted proxy (package proxy has put it in RemoteAddr;
+// behind a proxy that is not trusted, all its clients count as one).
 func clientAddress(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
@@ -109,10 +111,10 @@ func csrfOK(r *http.Request, token string) bool {
 
 func setPortalCookie(w http.ResponseWriter, r *http.Request, token string) {
 	http.SetCookie(w, &http.Cookie{Name: PortalCookie, Value: token, Path: "/portal", MaxAge: int(vault.PortalSessionFor / time.Second),
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+		HttpOnly: true, Secure: proxy.HTTPS(r), SameSite: http.SameSiteStrictMode})
 }
 
 func clearPortalCookie(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: PortalCookie, Value: "", Path: "/portal", MaxAge: -1,
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+		HttpOnly: true, Secure: proxy.HTTPS(r), SameSite: http.SameSiteStrictMode})
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -17,7 +18,9 @@ import (
 	"time"
 
 	"github.com/derbes/derbes/consent"
+	"github.com/derbes/derbes/kz"
 	"github.com/derbes/derbes/notify"
+	"github.com/derbes/derbes/proxy"
 	"github.com/derbes/derbes/store/storetest"
 	"github.com/derbes/derbes/vault"
 	"github.com/derbes/derbes/web"
@@ -402,6 +405,95 @@ func TestCodesAreLimitedPerClientAddress(t *testing.T) {
 	}
 	if limited != 2 {
 		t.Fatalf("%d of 12 codes refused; want the last 2 (10 per address)", limited)
+	}
+}
+
+// Behind a reverse proxy every resident's connection comes from the proxy:
+// with the proxy trusted, each resident keeps her own limit, and a client
+// that writes X-Forwarded-For itself, not through a trusted proxy, gains
+// nothing by it.
+func TestBehindATrustedProxyEachClientHasHerOwnLimit(t *testing.T) {
+	t.Parallel()
+	b := portalSetup(t, "sqlite", false)
+	trusted, err := proxy.Parse([]string{"127.0.0.0/8", "::1"}) // the test's proxy is this process
+	if err != nil {
+		t.Fatal(err)
+	}
+	lb := httptest.NewServer(trusted.Handler(b.srv.Config.Handler))
+	t.Cleanup(lb.Close)
+	// Enough valid IINs that the vault's limit per IIN never decides.
+	var iins []string
+	for n := 0; len(iins) < 12; n++ {
+		if iin, err := kz.ParseIIN(fmt.Sprintf("900115300%03d", n)); err == nil {
+			iins = append(iins, iin)
+		}
+	}
+	ask := func(base, from string, i int) int {
+		t.Helper()
+		req, _ := http.NewRequest("POST", base+"/portal/code?lang=en", strings.NewReader(url.Values{"iin": {iins[i%len(iins)]}, "channel": {"phone"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Forwarded-For", from)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	for i := range 10 {
+		if st := ask(lb.URL, "198.51.100.1", i); st != http.StatusOK {
+			t.Fatalf("code %d from the first resident: %d", i+1, st)
+		}
+	}
+	if st := ask(lb.URL, "198.51.100.1", 10); st != http.StatusTooManyRequests {
+		t.Fatalf("the first resident's 11th code: %d", st)
+	}
+	if st := ask(lb.URL, "198.51.100.2", 0); st != http.StatusOK {
+		t.Fatalf("a second resident behind the same proxy is refused: %d", st)
+	}
+	// Straight to derbes, where the peer is not a trusted proxy, the
+	// header is ignored: new addresses in it do not reset the limit.
+	limited := 0
+	for i := range 12 {
+		if ask(b.srv.URL, fmt.Sprintf("203.0.113.%d", i), i) == http.StatusTooManyRequests {
+			limited++
+		}
+	}
+	if limited != 2 {
+		t.Fatalf("%d of 12 codes with forged X-Forwarded-For refused; want 2", limited)
+	}
+}
+
+// A proxy that terminates TLS says so in X-Forwarded-Proto: cookies are
+// then Secure and HSTS is sent, as if derbes served HTTPS itself.
+func TestCookiesAreSecureBehindATrustedTLSProxy(t *testing.T) {
+	t.Parallel()
+	b := portalSetup(t, "sqlite", false)
+	trusted, _ := proxy.Parse([]string{"127.0.0.0/8", "::1"})
+	lb := httptest.NewServer(trusted.Handler(b.srv.Config.Handler))
+	t.Cleanup(lb.Close)
+	get := func(base, proto string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest("GET", base+"/portal?lang=kk", nil)
+		req.Header.Set("X-Forwarded-Proto", proto)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res
+	}
+	res := get(lb.URL, "https")
+	if c := res.Header.Get("Set-Cookie"); !strings.Contains(c, web.LangCookie+"=kk") || !strings.Contains(c, "; Secure") {
+		t.Errorf("behind a TLS proxy, Set-Cookie %q", c)
+	}
+	if res.Header.Get("Strict-Transport-Security") == "" {
+		t.Error("behind a TLS proxy, no HSTS")
+	}
+	for _, res := range []*http.Response{get(lb.URL, "http"), get(b.srv.URL, "https")} {
+		if c := res.Header.Get("Set-Cookie"); strings.Contains(c, "Secure") || res.Header.Get("Strict-Transport-Security") != "" {
+			t.Errorf("over plain HTTP (or a forged header), Set-Cookie %q, HSTS %q", c, res.Header.Get("Strict-Transport-Security"))
+		}
 	}
 }
 

@@ -29,6 +29,7 @@ import (
 
 	"github.com/derbes/derbes/access"
 	"github.com/derbes/derbes/notify"
+	"github.com/derbes/derbes/proxy"
 	"github.com/derbes/derbes/store"
 	"github.com/derbes/derbes/vault"
 )
@@ -103,6 +104,11 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()")
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	if proxy.HTTPS(r) {
+		// Only over HTTPS: over plain HTTP a browser ignores it, and a
+		// development server must stay reachable by http://.
+		h.Set("Strict-Transport-Security", "max-age=31536000")
+	}
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 	s.guarded.ServeHTTP(sw, r)
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",

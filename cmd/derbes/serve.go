@@ -16,6 +16,7 @@ import (
 	"github.com/derbes/derbes/api"
 	"github.com/derbes/derbes/notify"
 	"github.com/derbes/derbes/policy"
+	"github.com/derbes/derbes/proxy"
 	"github.com/derbes/derbes/vault"
 	"github.com/derbes/derbes/web"
 )
@@ -24,6 +25,10 @@ import (
 type ServeCmd struct {
 	Listen string `help:"Address to listen on." default:"127.0.0.1:8080" env:"DERBES_LISTEN"`
 	Policy string `help:"Policy file to activate." required:"" type:"existingfile" env:"DERBES_POLICY"`
+
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed (see package proxy).
+	TrustedProxies []string `help:"Reverse proxies or load balancers in front of derbes (addresses or CIDR prefixes, comma-separated) whose X-Forwarded-For and X-Forwarded-Proto are believed: the client's address for per-address limits and the new-network rule, HTTPS for Secure cookies. Empty: nobody's." env:"DERBES_TRUSTED_PROXIES" placeholder:"CIDR,..."`
 
 	// Portal is where the subject portal's one-time codes go.
 	Portal PortalNotify `embed:""`
@@ -35,14 +40,18 @@ func (c *ServeCmd) Run(g *Globals) error {
 	if err != nil {
 		return &exitError{2, err.Error()}
 	}
-	return serve(g, c.Listen, p, src, false, c.Portal, nil)
+	proxies, err := proxy.Parse(c.TrustedProxies)
+	if err != nil {
+		return &exitError{2, err.Error()}
+	}
+	return serve(g, c.Listen, proxies, p, src, false, c.Portal, nil)
 }
 
 // serve opens derbes, activates the policy and serves the API until a
-// signal. dev is development mode (derbes demo): the portal's one-time
+// signal. proxies are the trusted reverse proxies (nil: none). dev is development mode (derbes demo): the portal's one-time
 // codes go to the log. ready, if set, is called with the base URL once
 // listening.
-func serve(g *Globals, listen string, p *policy.Policy, src []byte, dev bool, pn PortalNotify, ready func(ctx context.Context, in *instance, base string) error) error {
+func serve(g *Globals, listen string, proxies *proxy.Trusted, p *policy.Policy, src []byte, dev bool, pn PortalNotify, ready func(ctx context.Context, in *instance, base string) error) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log := g.logger()
@@ -70,8 +79,8 @@ func serve(g *Globals, listen string, p *policy.Policy, src []byte, dev bool, pn
 		return err
 	}
 	srv := &http.Server{
-		Handler: web.Mount(api.New(in.vault, access.NewKeys(in.store), log, func(ctx context.Context) error { _, err := in.store.Size(ctx); return err }).
-			WithStaff(staff).WithOIDC(oidc), web.New(in.vault, in.store, log, web.Options{Staff: staff, Notifier: codes, Development: dev})),
+		Handler: proxies.Handler(web.Mount(api.New(in.vault, access.NewKeys(in.store), log, func(ctx context.Context) error { _, err := in.store.Size(ctx); return err }).
+			WithStaff(staff).WithOIDC(oidc), web.New(in.vault, in.store, log, web.Options{Staff: staff, Notifier: codes, Development: dev}))),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -91,7 +100,7 @@ func serve(g *Globals, listen string, p *policy.Policy, src []byte, dev bool, pn
 		return err
 	}
 	defer sched.Stop() // before the store closes
-	log.Info("serving", slog.String("url", base), slog.String("store", in.store.Dialect()), slog.Int64("policy_version", act.Version), slog.String("policy", p.Version))
+	log.Info("serving", slog.String("url", base), slog.String("store", in.store.Dialect()), slog.Int64("policy_version", act.Version), slog.String("policy", p.Version), slog.String("trusted_proxies", proxies.String()))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	if ready != nil {
