@@ -82,17 +82,31 @@ func (v *Vault) Export(ctx context.Context, w *journal.ExportWriter) error {
 	})
 }
 
+// Journal actions of a master-key rotation besides its batches
+// (journal.KeysRotate): a run that re-wraps nothing still shows.
+const (
+	actionRotateStart  = "keys.rotate.start"
+	actionRotateFinish = "keys.rotate.finish"
+)
+
 // RotateKeys re-wraps every data key under the keyring's current master key,
 // batch by batch, while the vault keeps serving. progress is called after
 // each batch with the number re-wrapped so far. It is resumable: run again
-// after an interruption and it continues where it stopped.
+// after an interruption and it continues where it stopped. The journal
+// shows each run's start, each batch and the finish.
 func (v *Vault) RotateKeys(ctx context.Context, a Actor, progress func(done int)) (int, error) {
 	cur := v.ring.Current()
 	c, err := v.ring.CheckValue(cur)
 	if err != nil {
 		return 0, err
 	}
-	if err := v.store.Write(ctx, func(tx *store.Tx) error { return tx.MasterInsert(ctx, cur, c, v.now()) }); err != nil {
+	if err := v.store.Write(ctx, func(tx *store.Tx) error {
+		if err := tx.MasterInsert(ctx, cur, c, v.now()); err != nil {
+			return err
+		}
+		return tx.JournalAppend(ctx, &journal.Entry{Actor: a.ID, Action: actionRotateStart, Outcome: journal.OK,
+			Detail: detail(map[string]any{"master_version": cur})})
+	}); err != nil {
 		return 0, err
 	}
 	done := 0
@@ -117,7 +131,8 @@ func (v *Vault) RotateKeys(ctx context.Context, a Actor, progress func(done int)
 				}
 			}
 			if len(batch) == 0 {
-				return nil
+				return tx.JournalAppend(ctx, &journal.Entry{Actor: a.ID, Action: actionRotateFinish, Outcome: journal.OK,
+					Detail: detail(map[string]any{"master_version": cur, "rewrapped": done})})
 			}
 			return tx.JournalAppend(ctx, &journal.Entry{Actor: a.ID, Action: journal.KeysRotate, Outcome: journal.OK,
 				Detail: detail(map[string]any{"master_version": cur, "rewrapped": len(batch)})})
