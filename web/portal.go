@@ -158,7 +158,26 @@ type channelsView struct {
 	Channels []vault.PortalChannel
 }
 
+// PortalFloor is the least time the answers to an IIN typed take. Whether
+// an IIN belongs to someone the operator holds data about is itself
+// personal data (that she appealed to the centre, say): the pages already
+// read the same for a known and an unknown IIN, and this keeps the time
+// from telling either, since a known IIN costs the vault more work (her
+// data key, her contacts decrypted).
+const PortalFloor = 200 * time.Millisecond
+
+// evenOut waits until PortalFloor has passed since start.
+func evenOut(ctx context.Context, start time.Time) {
+	t := time.NewTimer(PortalFloor - time.Since(start))
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
 func (s *server) portalChannels(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
 	p := s.portalPage(w, r, "portal.start.title")
 	if !s.portal.lookups.allow(clientAddress(r), s.now()) {
 		s.portalProblem(w, r, p, http.StatusTooManyRequests, "portal.error.too_many")
@@ -166,6 +185,7 @@ func (s *server) portalChannels(w http.ResponseWriter, r *http.Request) {
 	}
 	iin := strings.TrimSpace(r.PostFormValue("iin"))
 	chans, err := s.vault.PortalChannels(r.Context(), iin)
+	evenOut(r.Context(), start)
 	if _, bad := vault.AsProblem(err); bad {
 		s.portalRender(w, r, http.StatusUnprocessableEntity, "portal_start", p, nil, startView{IIN: iin, Error: "portal.error.iin"})
 		return
@@ -192,7 +212,9 @@ func (s *server) portalCode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	iin, channel := strings.TrimSpace(r.PostFormValue("iin")), r.PostFormValue("channel")
+	start := time.Now()
 	c, err := s.vault.PortalSendCode(r.Context(), iin, channel)
+	evenOut(r.Context(), start)
 	if pr, bad := vault.AsProblem(err); bad {
 		if pr.Field == "channel" {
 			// No channel chosen: the choice again.
