@@ -294,6 +294,25 @@ func serve(t *testing.T, dir string, env []string, args ...string) (string, func
 // time it was ready.
 func serveOut(t *testing.T, dir string, env []string, args ...string) (string, func() string, func() string) {
 	t.Helper()
+	base, cmd, out, logs := startServer(t, dir, env, args...)
+	stopped := false
+	stop := func() string {
+		if !stopped {
+			stopped = true
+			cmd.Process.Signal(os.Interrupt)
+			cmd.Wait()
+		}
+		return logs.String()
+	}
+	t.Cleanup(func() { stop() })
+	return base, out.String, stop
+}
+
+// startServer starts derbes with args on a free port and returns its URL
+// once it is ready, the process, its stdout and its log (stderr, to be
+// read once the process has been waited for). Stopping it is the caller's.
+func startServer(t *testing.T, dir string, env []string, args ...string) (string, *exec.Cmd, *lockedBuffer, *bytes.Buffer) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -321,21 +340,12 @@ func serveOut(t *testing.T, dir string, env []string, args ...string) (string, f
 		}
 		if ctx.Err() != nil {
 			cmd.Process.Kill()
+			cmd.Wait() // before reading what it logged
 			t.Fatalf("derbes did not become ready:\n%s", logs.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	stopped := false
-	stop := func() string {
-		if !stopped {
-			stopped = true
-			cmd.Process.Signal(os.Interrupt)
-			cmd.Wait()
-		}
-		return logs.String()
-	}
-	t.Cleanup(func() { stop() })
-	return base, out.String, stop
+	return base, cmd, out, &logs
 }
 
 type lockedBuffer struct {
