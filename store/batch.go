@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -113,6 +114,9 @@ func (s *Store) runBatch(batch []*op, errs []error) (err error) {
 		return fmt.Errorf("store: lock journal: %w", err)
 	}
 	w := &batchWriter{c: c, deferrable: s.deferrable, isolate: len(batch) > 1}
+	if s.keyRoles != nil {
+		w.keys, w.keyRoles = s.d.keys(), s.keyRoles
+	}
 	t := &Tx{q: q{s: s, db: w}, tx: tx}
 	if t.head, err = t.JournalHead(ctx); err != nil && !errors.Is(err, ErrNotFound) {
 		return err
@@ -156,10 +160,46 @@ func (s *Store) runBatch(batch []*op, errs []error) (err error) {
 	if err := w.flush(ctx); err != nil {
 		return err
 	}
+	// Where the key store commits apart (keySide): new keys before the
+	// data that needs them, shredding and re-wrapping after the data that
+	// records it.
+	if len(w.births) > 0 {
+		if err := w.keys.commit(ctx, w.births); err != nil {
+			return fmt.Errorf("store: commit of new data keys: %w", err)
+		}
+	}
 	if err := tx.Commit(); err != nil {
+		s.forgetBirths(ctx, w.births)
 		return fmt.Errorf("store: commit: %w", err)
 	}
+	if deaths := append(s.lateDeaths, w.deaths...); len(deaths) > 0 {
+		s.lateDeaths = nil
+		if err := w.keys.commit(ctx, deaths); err != nil {
+			// The data are committed: the shredding is owed, not undone.
+			// The next batch that commits tries again; an open after a
+			// crash finishes it from the data (finishShredding).
+			s.lateDeaths = deaths
+			slog.Error("store: shredding or re-wrapping data keys after a commit failed; it is tried again with the next write", slog.Int("statements", len(deaths)), slog.String("error", err.Error()))
+		}
+	}
 	return nil
+}
+
+// forgetBirths deletes the data keys a batch committed before its data
+// failed to commit: they would open nothing. At worst (a crash before
+// this) they stay, wrapping keys of nothing, which is harmless.
+func (s *Store) forgetBirths(ctx context.Context, births []stmt) {
+	var del []stmt
+	for _, b := range births {
+		if b.query == s.sql("DataKeyInsert") {
+			del = append(del, stmt{s.sql("DataKeyDelete"), b.args[:1]})
+		}
+	}
+	if len(del) > 0 {
+		if err := s.d.keys().commit(ctx, del); err != nil {
+			slog.Warn("store: data keys of a batch that failed to commit are left behind (they open nothing)", slog.Int("keys", len(del)), slog.String("error", err.Error()))
+		}
+	}
 }
 
 // sealHead signs the new head of the journal and keeps a checkpoint for
@@ -199,6 +239,44 @@ type wconn interface {
 type stmt struct {
 	query string
 	args  []any
+}
+
+// keySide is a key store that commits apart from the data: the embedded
+// store's keys.db. In WAL mode SQLite commits a transaction over two
+// attached files one file at a time, so a crash between the two could keep
+// a subject and its journal entry without the data key that opens it (a
+// create half done, never acknowledged, that nobody could read or make
+// again) or the reverse. Instead the key store has a connection of its
+// own, and a batch commits its new keys first, then its data, then the
+// shredding and re-wrapping of keys: a crash between leaves at worst a key
+// that opens nothing, or the shredding of data already recorded destroyed,
+// which the next open finishes.
+type keySide interface {
+	querier // reads of keys, each in a transaction of its own
+	// commit runs stmts in one transaction of the key store.
+	commit(ctx context.Context, stmts []stmt) error
+}
+
+// keyRole is what a statement does on a key store that commits apart.
+type keyRole int
+
+const (
+	keyNone  keyRole = iota
+	keyRead          // runs at once on the key store
+	keyBirth         // a new key: committed before the batch's data
+	keyDeath         // shredding or re-wrapping: committed after them
+)
+
+// keyStatements are the statements on the key store, by name.
+var keyStatements = map[string]keyRole{
+	"MasterList":     keyRead,
+	"DataKeyGet":     keyRead,
+	"DataKeysBelow":  keyRead,
+	"MasterInsert":   keyBirth,
+	"DataKeyInsert":  keyBirth,
+	"DataKeyDelete":  keyDeath,
+	"DataKeysDelete": keyDeath,
+	"DataKeyRewrap":  keyDeath,
 }
 
 // The savepoint that isolates each write of a batch of several.
@@ -249,6 +327,16 @@ type batchWriter struct {
 	// failed is a failure of a statement the writer sent of its own accord
 	// (a deferred one, a savepoint): the batch fails.
 	failed error
+
+	// keys, where set, is a key store that commits apart (keySide);
+	// keyRoles says which statements go there. births and deaths are the
+	// batch's key statements by role; [:bmark] and [:dmark] belong to the
+	// writes before the current one.
+	keys         keySide
+	keyRoles     map[string]keyRole
+	births       []stmt
+	deaths       []stmt
+	bmark, dmark int
 }
 
 const (
@@ -260,11 +348,13 @@ const (
 // startWrite begins the next write of the batch.
 func (w *batchWriter) startWrite() {
 	w.mark, w.own = len(w.pending), false
+	w.bmark, w.dmark = len(w.births), len(w.deaths)
 }
 
 // undoWrite undoes the current write, which failed.
 func (w *batchWriter) undoWrite(ctx context.Context) error {
 	w.pending = w.pending[:w.mark]
+	w.births, w.deaths = w.births[:w.bmark], w.deaths[:w.dmark]
 	if !w.own {
 		return nil // it changed nothing but what was still pending
 	}
@@ -358,6 +448,16 @@ func reading(query string) bool {
 
 func (w *batchWriter) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	ctx = context.WithoutCancel(ctx)
+	switch w.keyRoles[query] {
+	case keyBirth:
+		w.births = append(w.births, stmt{query, args})
+		return deferred{}, nil
+	case keyDeath:
+		w.deaths = append(w.deaths, stmt{query, args})
+		return deferred{}, nil
+	case keyRead:
+		return w.keys.ExecContext(ctx, query, args...)
+	}
 	if w.deferrable[query] {
 		w.pending = append(w.pending, stmt{query, args})
 		return deferred{}, nil
@@ -372,6 +472,9 @@ func (w *batchWriter) ExecContext(ctx context.Context, query string, args ...any
 
 func (w *batchWriter) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	ctx = context.WithoutCancel(ctx)
+	if w.keyRoles[query] == keyRead {
+		return w.keys.QueryContext(ctx, query, args...)
+	}
 	if err := w.before(ctx, query); err != nil {
 		return nil, err
 	}
@@ -380,6 +483,9 @@ func (w *batchWriter) QueryContext(ctx context.Context, query string, args ...an
 
 func (w *batchWriter) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	ctx = context.WithoutCancel(ctx)
+	if w.keyRoles[query] == keyRead {
+		return w.keys.QueryRowContext(ctx, query, args...)
+	}
 	// A *sql.Row cannot carry an error of what must run before; the
 	// writer keeps it (failed), and the batch fails.
 	w.before(ctx, query)

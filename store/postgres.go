@@ -171,6 +171,10 @@ func (d *postgresDialect) size(ctx context.Context) (int64, error) {
 
 func (d *postgresDialect) close() error { return d.db.Close() }
 
+// keys is nil: data and keys are two schemas of one database, committed
+// in one transaction.
+func (d *postgresDialect) keys() keySide { return nil }
+
 func (d *postgresDialect) backup(context.Context, string, bool) error {
 	return errors.New("store: back up PostgreSQL with pg_dump (see docs/operations.md): the data schema and the keys schema separately")
 }

@@ -15,16 +15,45 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-// The embedded store: data in DIR/derbes.db, keys in DIR/keys.db, attached
-// to the single writer connection. WAL journal, synchronous=FULL: a commit
-// is on disk when Write returns. secure_delete overwrites deleted content,
-// so a shredded data key does not linger in free pages.
+// The embedded store: data in DIR/derbes.db, keys in DIR/keys.db, each with
+// one writer connection (the key store commits apart: see keySide). WAL
+// journal, synchronous=FULL: a commit is on disk when Write returns.
+// secure_delete overwrites deleted content, so a shredded data key does not
+// linger in free pages.
 type sqliteDialect struct {
 	db    *sql.DB // the writer's pool: one connection, conn
 	conn  *sql.Conn
 	stmts *stmtCache // statements prepared on conn
 	read  *sql.DB
 	dir   string
+	key   *sqliteKeys
+}
+
+// sqliteKeys is the key store's own writer connection.
+type sqliteKeys struct {
+	db *sql.DB
+	*stmtCache
+}
+
+func (d *sqliteDialect) keys() keySide { return d.key }
+
+// commit runs stmts in one transaction of keys.db.
+func (k *sqliteKeys) commit(ctx context.Context, stmts []stmt) (err error) {
+	if _, err := k.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			k.conn.ExecContext(ctx, "ROLLBACK")
+		}
+	}()
+	for _, st := range stmts {
+		if _, err := k.ExecContext(ctx, st.query, st.args...); err != nil {
+			return err
+		}
+	}
+	_, err = k.conn.ExecContext(ctx, "COMMIT")
+	return err
 }
 
 const (
@@ -87,21 +116,34 @@ func openSQLite(ctx context.Context, cfg Config) (dialect, error) {
 		writer.Close()
 		return nil, fmt.Errorf("store: %w", err)
 	}
+	// Attached only to finish an interrupted shredding, which compares
+	// the two files; then each file has its own writer.
 	attach := "ATTACH DATABASE '" + strings.ReplaceAll(keysPath, "'", "''") + "' AS keys"
-	for _, stmt := range []string{attach, "PRAGMA keys.journal_mode=WAL", "PRAGMA keys.synchronous=FULL", "PRAGMA keys.secure_delete=ON"} {
+	for _, stmt := range []string{attach, "PRAGMA keys.secure_delete=ON"} {
 		if _, err := conn.ExecContext(ctx, stmt); err != nil {
 			conn.Close()
 			writer.Close()
 			return nil, fmt.Errorf("store: %s: %w", stmt, err)
 		}
 	}
-	if err := finishShredding(ctx, conn); err != nil {
+	err = finishShredding(ctx, conn)
+	if err == nil {
+		_, err = conn.ExecContext(ctx, "DETACH DATABASE keys")
+	}
+	if err != nil {
+		conn.Close()
+		writer.Close()
+		return nil, err
+	}
+	key, err := openSQLiteKeys(ctx, keysPath)
+	if err != nil {
 		conn.Close()
 		writer.Close()
 		return nil, err
 	}
 	read, err := sql.Open("sqlite", sqliteDSN(dataPath, true))
 	if err != nil {
+		key.close()
 		conn.Close()
 		writer.Close()
 		return nil, fmt.Errorf("store: %w", err)
@@ -109,7 +151,26 @@ func openSQLite(ctx context.Context, cfg Config) (dialect, error) {
 	read.SetMaxOpenConns(8)
 	stmts := newStmtCache(conn)
 	stmts.allow(savepointSet, savepointRelease, savepointRollback)
-	return &sqliteDialect{db: writer, conn: conn, stmts: stmts, read: read, dir: dir}, nil
+	return &sqliteDialect{db: writer, conn: conn, stmts: stmts, read: read, dir: dir, key: key}, nil
+}
+
+// openSQLiteKeys opens the key store's writer connection.
+func openSQLiteKeys(ctx context.Context, path string) (*sqliteKeys, error) {
+	db, err := sql.Open("sqlite", sqliteDSN(path, false))
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	db.SetMaxOpenConns(1)
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	return &sqliteKeys{db: db, stmtCache: newStmtCache(conn)}, nil
+}
+
+func (k *sqliteKeys) close() error {
+	return errors.Join(k.stmtCache.close(), k.conn.Close(), k.db.Close())
 }
 
 func (d *sqliteDialect) name() string { return "sqlite" }
@@ -146,8 +207,12 @@ func (d *sqliteDialect) reader() *sql.DB { return d.read }
 func (d *sqliteDialect) lockJournal(context.Context, *sql.Tx) error { return nil }
 
 func (d *sqliteDialect) prepare(queries map[string]string) {
-	for _, t := range queries {
-		d.stmts.allow(t)
+	for name, t := range queries {
+		if keyStatements[name] != keyNone {
+			d.key.allow(t)
+		} else {
+			d.stmts.allow(t)
+		}
 	}
 }
 
@@ -174,7 +239,7 @@ func (d *sqliteDialect) size(context.Context) (int64, error) {
 }
 
 func (d *sqliteDialect) close() error {
-	return errors.Join(d.stmts.close(), d.conn.Close(), d.db.Close(), d.read.Close())
+	return errors.Join(d.stmts.close(), d.conn.Close(), d.db.Close(), d.read.Close(), d.key.close())
 }
 
 // backup writes a consistent copy of the data (and, if keys is true, of the
@@ -210,13 +275,12 @@ func (d *sqliteDialect) backup(ctx context.Context, dir string, keys bool) error
 }
 
 // finishShredding deletes the data keys of subjects and records that the
-// data file says are destroyed. In WAL mode a transaction over two
-// attached files is atomic in each file but not across them: SQLite
-// commits the main file (the data) first, then keys.db, so a power loss
-// between the two leaves a destruction whose ciphertexts are gone and
-// journaled but whose key survived. That key opens nothing in the current
-// store, but it would open an old backup of the data; deleting it here, at
-// every open, finishes the destruction the journal already records.
+// data file says are destroyed. A batch commits the data first and the
+// shredding of their keys after (keySide), so a crash between the two
+// leaves a destruction whose ciphertexts are gone and journaled but whose
+// key survived. That key opens nothing in the current store, but it would
+// open an old backup of the data; deleting it here, at every open,
+// finishes the destruction the journal already records.
 func finishShredding(ctx context.Context, conn *sql.Conn) error {
 	res, err := conn.ExecContext(ctx, `DELETE FROM keys.data_keys WHERE owner IN (
     SELECT id FROM main.subjects WHERE state = 'destroyed'

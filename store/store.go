@@ -75,6 +75,14 @@ type Store struct {
 	// deferrable holds the texts of the journal's statements, which a
 	// batch defers (batchWriter).
 	deferrable map[string]bool
+	// keyRoles says, by text, what each statement on the key store does,
+	// where the key store commits apart from the data (the embedded store;
+	// see keySide); nil elsewhere.
+	keyRoles map[string]keyRole
+	// lateDeaths are shreddings and re-wraps whose commit after their
+	// batch's failed: the next batch tries them again. Only the writer
+	// goroutine touches it.
+	lateDeaths []stmt
 }
 
 // op is one call to Write waiting for its batch.
@@ -104,6 +112,9 @@ type dialect interface {
 	size(ctx context.Context) (int64, error)
 	// backup writes a consistent copy into dir.
 	backup(ctx context.Context, dir string, keys bool) error
+	// keys is the key store where it commits apart from the data, or nil
+	// where one transaction holds both (PostgreSQL).
+	keys() keySide
 	close() error
 }
 
@@ -139,6 +150,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	s.deferrable = map[string]bool{}
 	for _, name := range []string{"JournalInsert", "JournalHeadPut", "CheckpointInsert"} {
 		s.deferrable[s.sql(name)] = true
+	}
+	if d.keys() != nil {
+		s.keyRoles = map[string]keyRole{}
+		for name, role := range keyStatements {
+			s.keyRoles[s.sql(name)] = role
+		}
 	}
 	go s.loop()
 	return s, nil
