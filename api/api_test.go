@@ -55,7 +55,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func setup(t *testing.T, dialect string) *testBundle {
+func setup(t *testing.T, dialect string, with ...func(*api.Server) *api.Server) *testBundle {
 	t.Helper()
 	ctx := context.Background()
 	env := storetest.Open(t, dialect)
@@ -77,7 +77,11 @@ func setup(t *testing.T, dialect string) *testBundle {
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	k := access.NewKeys(env.Store)
-	srv := httptest.NewServer(api.New(v, k, log, func(context.Context) error { return nil }))
+	h := api.New(v, k, log, func(context.Context) error { return nil })
+	for _, w := range with {
+		h = w(h)
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	appKey, _, err := k.Create(ctx, "test", "app", "")
 	if err != nil {
@@ -334,6 +338,33 @@ func TestNoPersonalDataInTheLog(t *testing.T) {
 }
 
 func sid(c client.Created) string { return c.Subject }
+
+func TestWithATokenMetricsAnswerOnlyWhoCarriesIt(t *testing.T) {
+	t.Parallel()
+	const token = "s3cret-metrics-token"
+	b := setup(t, "sqlite", func(s *api.Server) *api.Server { return s.WithMetricsToken(token) })
+	get := func(auth string) (int, string) {
+		req, _ := http.NewRequest("GET", b.srv.URL+"/metrics", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	for _, auth := range []string{"", "Bearer wrong", "Basic " + token, token} {
+		if code, body := get(auth); code != http.StatusUnauthorized || strings.Contains(body, "derbes_") {
+			t.Errorf("with %q: %d\n%s", auth, code, body)
+		}
+	}
+	if code, body := get("Bearer " + token); code != http.StatusOK || !strings.Contains(body, "derbes_subjects") {
+		t.Fatalf("with the token: %d\n%s", code, body)
+	}
+}
 
 func TestTheAPIDescribesItself(t *testing.T) {
 	t.Parallel()

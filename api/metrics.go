@@ -1,6 +1,7 @@
 package api
 
 import (
+	"crypto/subtle"
 	"fmt"
 	"net/http"
 	"sort"
@@ -53,9 +54,24 @@ func (m *metrics) observe(route string, status int, took time.Duration) {
 	m.mu.Unlock()
 }
 
-// serveMetrics writes the metrics; it is meant for the operator's
-// monitoring on an internal network, and shows counts only.
+// WithMetricsToken makes /metrics answer only requests that carry
+// "Authorization: Bearer token" (Prometheus: authorization.credentials).
+// Without a token /metrics is open, for monitoring on an internal network.
+func (s *Server) WithMetricsToken(token string) *Server {
+	s.metricsToken = token
+	return s
+}
+
+// serveMetrics writes the metrics: counts only, never personal data.
 func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
+	if s.metricsToken != "" {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.metricsToken)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="derbes metrics"`)
+			writeProblem(w, http.StatusUnauthorized, "unauthenticated", "/metrics needs the metrics token (Authorization: Bearer …)", "")
+			return
+		}
+	}
 	var b strings.Builder
 	s.metrics.mu.Lock()
 	keys := make([][2]string, 0, len(s.metrics.requests))

@@ -32,9 +32,11 @@ type Server struct {
 	staff   *access.Staff
 	oidc    *access.OIDC
 	metrics *metrics
-	log     *slog.Logger
-	mux     *http.ServeMux
-	ready   func(context.Context) error
+	// metricsToken, if set, is the bearer token /metrics asks for.
+	metricsToken string
+	log          *slog.Logger
+	mux          *http.ServeMux
+	ready        func(context.Context) error
 }
 
 // New returns the API server. ready reports whether the store answers.

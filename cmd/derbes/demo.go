@@ -50,7 +50,7 @@ func (c *DemoCmd) Run(g *Globals) error {
 			fmt.Fprintf(os.Stderr, "created keyring %s\n", g.Keyring)
 		}
 	}
-	return serve(g, c.Listen, nil, p, src, true, PortalNotify{}, func(ctx context.Context, in *instance, base string) error {
+	return serve(g, serving{listen: c.Listen, dev: true}, p, src, func(ctx context.Context, in *instance, base string) error {
 		key, _, err := access.NewKeys(in.store).Create(ctx, "demo", "integration", "derbes demo")
 		if err != nil {
 			return err

@@ -30,6 +30,9 @@ type ServeCmd struct {
 	// X-Forwarded-Proto are believed (see package proxy).
 	TrustedProxies []string `help:"Reverse proxies or load balancers in front of derbes (addresses or CIDR prefixes, comma-separated) whose X-Forwarded-For and X-Forwarded-Proto are believed: the client's address for per-address limits and the new-network rule, HTTPS for Secure cookies. Empty: nobody's." env:"DERBES_TRUSTED_PROXIES" placeholder:"CIDR,..."`
 
+	// MetricsToken closes /metrics to all but Prometheus.
+	MetricsToken string `help:"Bearer token /metrics asks for (Prometheus: authorization.credentials); without it /metrics is open, for a monitoring network only." env:"DERBES_METRICS_TOKEN" placeholder:"TOKEN"`
+
 	// Portal is where the subject portal's one-time codes go.
 	Portal PortalNotify `embed:""`
 }
@@ -44,14 +47,24 @@ func (c *ServeCmd) Run(g *Globals) error {
 	if err != nil {
 		return &exitError{2, err.Error()}
 	}
-	return serve(g, c.Listen, proxies, p, src, false, c.Portal, nil)
+	return serve(g, serving{listen: c.Listen, proxies: proxies, metricsToken: c.MetricsToken, portal: c.Portal}, p, src, nil)
+}
+
+// serving is how derbes serves: where it listens, the trusted reverse
+// proxies (nil: none), the metrics token, where portal codes go, and dev
+// for development mode (derbes demo: the portal's one-time codes go to
+// the log).
+type serving struct {
+	listen       string
+	proxies      *proxy.Trusted
+	metricsToken string
+	portal       PortalNotify
+	dev          bool
 }
 
 // serve opens derbes, activates the policy and serves the API until a
-// signal. proxies are the trusted reverse proxies (nil: none). dev is development mode (derbes demo): the portal's one-time
-// codes go to the log. ready, if set, is called with the base URL once
-// listening.
-func serve(g *Globals, listen string, proxies *proxy.Trusted, p *policy.Policy, src []byte, dev bool, pn PortalNotify, ready func(ctx context.Context, in *instance, base string) error) error {
+// signal. ready, if set, is called with the base URL once listening.
+func serve(g *Globals, how serving, p *policy.Policy, src []byte, ready func(ctx context.Context, in *instance, base string) error) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log := g.logger()
@@ -69,7 +82,7 @@ func serve(g *Globals, listen string, proxies *proxy.Trusted, p *policy.Policy, 
 		return err
 	}
 	in.vault.SetAlerts(vault.Alerts{Notifier: n, Log: log})
-	codes, err := pn.notifier(n, log)
+	codes, err := how.portal.notifier(n, log)
 	if err != nil {
 		return err
 	}
@@ -79,15 +92,15 @@ func serve(g *Globals, listen string, proxies *proxy.Trusted, p *policy.Policy, 
 		return err
 	}
 	srv := &http.Server{
-		Handler: proxies.Handler(web.Mount(api.New(in.vault, access.NewKeys(in.store), log, func(ctx context.Context) error { _, err := in.store.Size(ctx); return err }).
-			WithStaff(staff).WithOIDC(oidc), web.New(in.vault, in.store, log, web.Options{Staff: staff, Notifier: codes, Development: dev}))),
+		Handler: how.proxies.Handler(web.Mount(api.New(in.vault, access.NewKeys(in.store), log, func(ctx context.Context) error { _, err := in.store.Size(ctx); return err }).
+			WithStaff(staff).WithOIDC(oidc).WithMetricsToken(how.metricsToken), web.New(in.vault, in.store, log, web.Options{Staff: staff, Notifier: codes, Development: how.dev}))),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	ln, err := net.Listen("tcp", listen)
+	ln, err := net.Listen("tcp", how.listen)
 	if err != nil {
 		return err
 	}
@@ -100,7 +113,9 @@ func serve(g *Globals, listen string, proxies *proxy.Trusted, p *policy.Policy, 
 		return err
 	}
 	defer sched.Stop() // before the store closes
-	log.Info("serving", slog.String("url", base), slog.String("store", in.store.Dialect()), slog.Int64("policy_version", act.Version), slog.String("policy", p.Version), slog.String("trusted_proxies", proxies.String()))
+	log.Info("serving", slog.String("url", base), slog.String("store", in.store.Dialect()),
+		slog.Int64("policy_version", act.Version), slog.String("policy", p.Version),
+		slog.String("trusted_proxies", how.proxies.String()), slog.Bool("metrics_token", how.metricsToken != ""))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	if ready != nil {
