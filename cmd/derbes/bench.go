@@ -15,6 +15,7 @@ type BenchCmd struct {
 	Clients  int           `help:"Concurrent HTTP clients." default:"16"`
 	Duration time.Duration `help:"Length of each workload." default:"5s"`
 	Preload  int           `help:"Subjects created before the read and lookup workloads." default:"2000"`
+	Destroy  int           `help:"Subjects (ten records each) prepared for the destroy workload; 0 sizes it from the rate of creates." name:"destroy-pool" default:"0"`
 	Postgres string        `help:"Measure PostgreSQL at this URL (a scratch schema derbes_bench is created and dropped) instead of the embedded store." placeholder:"URL"`
 }
 
@@ -22,7 +23,7 @@ type BenchCmd struct {
 func (c *BenchCmd) Run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	cfg := bench.Config{Clients: c.Clients, Duration: c.Duration, Preload: c.Preload}
+	cfg := bench.Config{Clients: c.Clients, Duration: c.Duration, Preload: c.Preload, DestroyPool: c.Destroy}
 	if c.Postgres != "" {
 		cfg.DB, cfg.Schema = c.Postgres, "derbes_bench"
 		defer bench.DropSchema(context.Background(), c.Postgres, cfg.Schema)
