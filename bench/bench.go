@@ -21,6 +21,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -80,9 +81,13 @@ type Result struct {
 	Elapsed  time.Duration
 	P50, P99 time.Duration
 	P999     time.Duration
-	// Ceiling is the same workload's rate against a handler that does
-	// nothing, measured in the same run.
-	Ceiling float64
+	// HTTPCeiling is the rate of the same clients against an HTTP handler
+	// that does nothing, measured in the same run.
+	HTTPCeiling float64
+	// CommitCeiling, for the workloads that are one write each (create,
+	// destroy), is the rate of single-row commits of the database itself
+	// from the same number of clients, measured in the same run.
+	CommitCeiling float64
 	// CPUPerOp is the process's CPU time (user + system, from getrusage)
 	// per operation. The clients run in the same process, so it includes
 	// their side of HTTP; the ceiling's own CPUPerOp is that part.
@@ -101,10 +106,15 @@ type Result struct {
 // Rate is operations per second.
 func (r Result) Rate() float64 { return float64(r.Ops) / r.Elapsed.Seconds() }
 
+// String is the result on one line: rate, latencies, errors, the ratios
+// to the ceilings, CPU per operation, peak RSS, writes per commit.
 func (r Result) String() string {
 	ratio := ""
-	if r.Ceiling > 0 {
-		ratio = fmt.Sprintf("%5.1f%% of the HTTP ceiling", 100*r.Rate()/r.Ceiling)
+	if r.HTTPCeiling > 0 {
+		ratio = fmt.Sprintf("  %5.1f%% of HTTP", 100*r.Rate()/r.HTTPCeiling)
+	}
+	if r.CommitCeiling > 0 {
+		ratio += fmt.Sprintf("  %5.1f%% of commits", 100*r.Rate()/r.CommitCeiling)
 	}
 	res := ""
 	if r.MaxRSS > 0 {
@@ -116,7 +126,7 @@ func (r Result) String() string {
 	if r.Note != "" {
 		res += "  (" + r.Note + ")"
 	}
-	return fmt.Sprintf("%-22s %9.0f ops/s  p50 %7s  p99 %7s  p999 %7s  errors %d  %s%s",
+	return fmt.Sprintf("%-22s %8.0f ops/s  p50 %8s  p99 %8s  p999 %8s  errors %d%s%s",
 		r.Name, r.Rate(), round(r.P50), round(r.P99), round(r.P999), r.Errors, ratio, res)
 }
 
@@ -133,14 +143,43 @@ func round(d time.Duration) string {
 type Report struct {
 	Store   string
 	Clients int
-	Ceiling float64
-	// CeilingCPUPerOp is the CPU time per operation of the HTTP ceiling:
-	// the clients' and the bare server's share of each result's CPUPerOp.
-	CeilingCPUPerOp time.Duration
-	Results         []Result
-	BytesPerSubj    float64
+	// HTTP is the ceiling of the HTTP exchange: the same clients against
+	// a handler that does nothing. Its CPUPerOp is the clients' and the
+	// bare server's share of each result's CPUPerOp.
+	HTTP Result
+	// Commit is the ceiling of the database: single-row INSERT commits
+	// from the same number of clients (store.CommitProbe).
+	Commit Result
+	// CommitHow says how the commit ceiling was measured.
+	CommitHow string
+	Results   []Result
+	// Preloaded is how many subjects were created before the workloads,
+	// and PreloadTime how long it took.
+	Preloaded   int
+	PreloadTime time.Duration
+	// BytesPerSubj is the store's growth per preloaded subject.
+	BytesPerSubj float64
 	// MaxRSS is the process's peak resident set size over the run, in bytes.
 	MaxRSS int64
+}
+
+// String is the report as derbes bench prints it: one line per result.
+func (rep *Report) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "derbes bench: %s store, %d clients, %d preloaded subjects (in %s)\n",
+		rep.Store, rep.Clients, rep.Preloaded, rep.PreloadTime.Round(time.Second))
+	fmt.Fprintf(&b, "ceilings, measured first in the same run:\n")
+	fmt.Fprintf(&b, "%s  (an HTTP handler that does nothing)\n", rep.HTTP)
+	fmt.Fprintf(&b, "%s  (%s)\n", rep.Commit, rep.CommitHow)
+	fmt.Fprintf(&b, "workloads (%% of HTTP: rate / HTTP ceiling; %% of commits: rate / commit ceiling, for one-write workloads):\n")
+	for _, r := range rep.Results {
+		fmt.Fprintf(&b, "%s\n", r)
+	}
+	fmt.Fprintf(&b, "store size per preloaded subject (subject, consent, record, keys, indexes, journal): %.0f bytes\n", rep.BytesPerSubj)
+	if rep.MaxRSS > 0 {
+		fmt.Fprintf(&b, "peak RSS of the whole run (server and clients): %d MB\n", rep.MaxRSS>>20)
+	}
+	return b.String()
 }
 
 // Env is a derbes server on a scratch store, an echo server for the
@@ -308,11 +347,13 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 		}
 	}
 	say("measuring the HTTP ceiling (%d clients, %s)…\n", cfg.Clients, cfg.Duration)
-	ceil := measure(ctx, "ceiling", cfg, e.Op("ceiling"))
-	rep.Ceiling, rep.CeilingCPUPerOp = ceil.Rate(), ceil.CPUPerOp
-	if ceil.CPUPerOp > 0 {
-		say("  %.0f ops/s, cpu/op %s (the clients' and a bare server's share)\n", ceil.Rate(), round(ceil.CPUPerOp))
+	rep.HTTP = measure(ctx, "HTTP ceiling", cfg, e.Op("ceiling"))
+	say("  %.0f ops/s, cpu/op %s (the clients' and a bare server's share)\n", rep.HTTP.Rate(), round(rep.HTTP.CPUPerOp))
+	say("measuring the commit ceiling…\n")
+	if rep.Commit, rep.CommitHow, err = commitCeiling(ctx, st, cfg); err != nil {
+		return nil, err
 	}
+	say("  %.0f commits/s\n", rep.Commit.Rate())
 
 	say("preloading %d subjects…\n", cfg.Preload)
 	before, _ := st.Size(ctx)
@@ -320,7 +361,8 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 	if err := e.Preload(ctx, cfg.Preload, progress); err != nil {
 		return nil, err
 	}
-	say("  %d subjects in %s\n", e.w.count(), time.Since(t0).Round(time.Second))
+	rep.Preloaded, rep.PreloadTime = e.w.count(), time.Since(t0)
+	say("  %d subjects in %s\n", rep.Preloaded, rep.PreloadTime.Round(time.Second))
 	// The size per subject is taken before the destroy workload's subjects
 	// are prepared: they are not the store's usual shape.
 	after, _ := st.Size(ctx)
@@ -348,7 +390,10 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 		if s1 := st.Stats(); s1.Commits > s0.Commits {
 			r.PerCommit = float64(s1.Writes-s0.Writes) / float64(s1.Commits-s0.Commits)
 		}
-		r.Ceiling = rep.Ceiling
+		r.HTTPCeiling = rep.HTTP.Rate()
+		if wl.Key == "create" || wl.Key == "destroy" {
+			r.CommitCeiling = rep.Commit.Rate()
+		}
 		if wl.Key == "create" {
 			createRate = r.Rate()
 		}
@@ -372,6 +417,25 @@ func destroyPool(cfg Config, createRate float64) int {
 		return cfg.DestroyPool
 	}
 	return int(max(2*createRate, 100) * cfg.Duration.Seconds())
+}
+
+// commitCeiling measures single-row commits of the store's database from
+// cfg.Clients goroutines, and says how.
+func commitCeiling(ctx context.Context, st *store.Store, cfg Config) (Result, string, error) {
+	p, err := st.CommitProbe(ctx)
+	if err != nil {
+		return Result{}, "", err
+	}
+	defer p.Close()
+	r := measure(ctx, "commit ceiling", cfg, func(int) error { return p.Commit(ctx) })
+	how := fmt.Sprintf("single-row INSERT commits into a scratch SQLite file, WAL, synchronous=FULL, %d clients sharing one connection as the store's writer does", cfg.Clients)
+	if st.Dialect() == "postgres" {
+		how = fmt.Sprintf("single-row INSERT commits into a scratch table, %d clients over the store's pool of at most 16 connections", cfg.Clients)
+	}
+	if r.Errors > 0 {
+		return r, how, fmt.Errorf("bench: %d of %d commits of the commit ceiling failed", r.Errors, r.Ops)
+	}
+	return r, how, nil
 }
 
 func listen(h http.Handler) (string, func(), error) {

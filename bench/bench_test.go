@@ -21,7 +21,7 @@ func TestBenchmarkWorkloadsSucceed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Results) != len(bench.Workloads) || rep.Ceiling <= 0 {
+	if len(rep.Results) != len(bench.Workloads) || rep.HTTP.Rate() <= 0 || rep.Commit.Rate() <= 0 {
 		t.Fatalf("report: %+v", rep)
 	}
 	for _, r := range rep.Results {

@@ -35,11 +35,6 @@ func (c *BenchCmd) Run() error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("derbes bench: %s store, %d clients, %s per workload, %d preloaded subjects\n", rep.Store, rep.Clients, c.Duration, c.Preload)
-	fmt.Printf("%-22s %9.0f ops/s  (an HTTP handler that does nothing, same clients)\n", "HTTP ceiling", rep.Ceiling)
-	for _, r := range rep.Results {
-		fmt.Println(r)
-	}
-	fmt.Printf("store size per subject (subject + record, keys, indexes, journal): %.0f bytes\n", rep.BytesPerSubj)
+	fmt.Print(rep)
 	return nil
 }
