@@ -159,6 +159,9 @@ type Report struct {
 	PreloadTime time.Duration
 	// BytesPerSubj is the store's growth per preloaded subject.
 	BytesPerSubj float64
+	// Verify is the verification of the whole journal after the
+	// workloads.
+	Verify *Verify
 	// MaxRSS is the process's peak resident set size over the run, in bytes.
 	MaxRSS int64
 }
@@ -174,6 +177,9 @@ func (rep *Report) String() string {
 	fmt.Fprintf(&b, "workloads (%% of HTTP: rate / HTTP ceiling; %% of commits: rate / commit ceiling, for one-write workloads):\n")
 	for _, r := range rep.Results {
 		fmt.Fprintf(&b, "%s\n", r)
+	}
+	if rep.Verify != nil {
+		fmt.Fprintf(&b, "%s\n", rep.Verify)
 	}
 	fmt.Fprintf(&b, "store size per preloaded subject (subject, consent, record, keys, indexes, journal): %.0f bytes\n", rep.BytesPerSubj)
 	if rep.MaxRSS > 0 {
@@ -401,6 +407,10 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 			r.Note = fmt.Sprintf("all %d prepared subjects destroyed in %s", pool, r.Elapsed.Round(time.Millisecond))
 		}
 		rep.Results = append(rep.Results, r)
+	}
+	say("verifying the journal…\n")
+	if rep.Verify, err = e.verifyJournal(ctx); err != nil {
+		return nil, err
 	}
 	_, rep.MaxRSS, _ = usage()
 	return rep, nil
