@@ -20,6 +20,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -60,6 +61,11 @@ type Config struct {
 	DestroyPool int
 	// Workloads names the workloads to run (see Workloads); all when empty.
 	Workloads []string
+	// ProfileDir, if set, receives a CPU profile of each workload,
+	// DIR/<key>.prof, and of the journal's verification, DIR/verify.prof.
+	// The clients run in the process too: their side of HTTP is in the
+	// profiles (net/http client, the bench package).
+	ProfileDir string
 }
 
 // Workloads are the workloads Run measures, in order: the key names them in
@@ -339,6 +345,11 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 			return nil, fmt.Errorf("bench: no workload %q", k)
 		}
 	}
+	if cfg.ProfileDir != "" {
+		if err := os.MkdirAll(cfg.ProfileDir, 0o755); err != nil {
+			return nil, fmt.Errorf("bench: %w", err)
+		}
+	}
 	e, err := Start(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -392,7 +403,10 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 		}
 		say("%s…\n", wl.Name)
 		s0 := st.Stats()
-		r := measure(ctx, wl.Name, cfg, e.Op(wl.Key))
+		var r Result
+		if err := profiled(cfg.ProfileDir, wl.Key, func() { r = measure(ctx, wl.Name, cfg, e.Op(wl.Key)) }); err != nil {
+			return nil, err
+		}
 		if s1 := st.Stats(); s1.Commits > s0.Commits {
 			r.PerCommit = float64(s1.Writes-s0.Writes) / float64(s1.Commits-s0.Commits)
 		}
@@ -409,8 +423,12 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 		rep.Results = append(rep.Results, r)
 	}
 	say("verifying the journal…\n")
-	if rep.Verify, err = e.verifyJournal(ctx); err != nil {
+	var verr error
+	if err := profiled(cfg.ProfileDir, "verify", func() { rep.Verify, verr = e.verifyJournal(ctx) }); err != nil {
 		return nil, err
+	}
+	if verr != nil {
+		return nil, verr
 	}
 	_, rep.MaxRSS, _ = usage()
 	return rep, nil
@@ -427,6 +445,26 @@ func destroyPool(cfg Config, createRate float64) int {
 		return cfg.DestroyPool
 	}
 	return int(max(2*createRate, 100) * cfg.Duration.Seconds())
+}
+
+// profiled runs fn under a CPU profile written to dir/name.prof, or just
+// runs it if dir is empty.
+func profiled(dir, name string, fn func()) error {
+	if dir == "" {
+		fn()
+		return nil
+	}
+	f, err := os.Create(filepath.Join(dir, name+".prof"))
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return fmt.Errorf("bench: profile of %s: %w", name, err)
+	}
+	fn()
+	pprof.StopCPUProfile()
+	return f.Close()
 }
 
 // commitCeiling measures single-row commits of the store's database from
