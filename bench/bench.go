@@ -854,7 +854,7 @@ func parallel(ctx context.Context, n int, what string, progress io.Writer, fn fu
 	}
 	finished := make(chan struct{})
 	go func() { wg.Wait(); close(finished) }()
-	start := time.Now()
+	last, lastDone := time.Now(), int64(0)
 	tick := time.NewTicker(5 * time.Second)
 	defer tick.Stop()
 	for {
@@ -866,8 +866,9 @@ func parallel(ctx context.Context, n int, what string, progress io.Writer, fn fu
 			return nil
 		case <-tick.C:
 			if progress != nil {
-				d := done.Load()
-				fmt.Fprintf(progress, "  %s: %d of %d (%.0f/s)\n", what, d, n, float64(d)/time.Since(start).Seconds())
+				d, now := done.Load(), time.Now()
+				fmt.Fprintf(progress, "  %s: %d of %d (%.0f/s in the last %s)\n", what, d, n, float64(d-lastDone)/now.Sub(last).Seconds(), now.Sub(last).Round(time.Second))
+				last, lastDone = now, d
 			}
 		}
 	}
