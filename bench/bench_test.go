@@ -32,9 +32,13 @@ func TestBenchmarkWorkloadsSucceed(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if rep.HTTP.Rate() <= 0 || rep.HTTP.Errors != 0 || rep.Commit.Rate() <= 0 || rep.Commit.Errors != 0 {
-				t.Fatalf("ceilings: HTTP %v, commits %v", rep.HTTP, rep.Commit)
+			for _, c := range []bench.Result{rep.HTTP, rep.HTTPAgain, rep.Commit, rep.CommitAgain} {
+				if c.Rate() <= 0 || c.Errors != 0 {
+					t.Fatalf("ceiling: %v", c)
+				}
 			}
+			httpCeiling := max(rep.HTTP.Rate(), rep.HTTPAgain.Rate())
+			commitCeiling := max(rep.Commit.Rate(), rep.CommitAgain.Rate())
 			if len(rep.Results) != len(bench.Workloads) {
 				t.Fatalf("%d results for %d workloads", len(rep.Results), len(bench.Workloads))
 			}
@@ -45,11 +49,11 @@ func TestBenchmarkWorkloadsSucceed(t *testing.T) {
 				if r.Ops == 0 || r.Errors != 0 {
 					t.Errorf("%s: %d operations, %d errors", r.Name, r.Ops, r.Errors)
 				}
-				if r.HTTPCeiling != rep.HTTP.Rate() {
+				if r.HTTPCeiling != httpCeiling {
 					t.Errorf("%s is not compared with the HTTP ceiling", r.Name)
 				}
 				oneWrite := bench.Workloads[i].Key == "create" || bench.Workloads[i].Key == "destroy"
-				if oneWrite != (r.CommitCeiling == rep.Commit.Rate()) {
+				if oneWrite != (r.CommitCeiling == commitCeiling) {
 					t.Errorf("%s: commit ceiling %v", r.Name, r.CommitCeiling)
 				}
 			}
@@ -69,7 +73,7 @@ func TestBenchmarkWorkloadsSucceed(t *testing.T) {
 			// One line per result, each with its figures.
 			out := rep.String()
 			lines := strings.Split(out, "\n")
-			for _, want := range append([]string{"HTTP ceiling", "commit ceiling"}, names()...) {
+			for _, want := range append([]string{"HTTP ceiling", "HTTP ceiling, again", "commit ceiling", "commit ceiling, again"}, names()...) {
 				i := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, want+" ") })
 				if i < 0 {
 					t.Errorf("no line for %s in:\n%s", want, out)

@@ -19,7 +19,7 @@ func TestBenchCommandPrintsEveryFigureAndProfiles(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
 	}
-	for _, name := range []string{"HTTP ceiling", "commit ceiling", "create subject+record", "read record", "lookup by IIN", "lookup by phone", "destroy (10 records)", "mixed 70/20/10"} {
+	for _, name := range []string{"HTTP ceiling", "HTTP ceiling, again", "commit ceiling", "commit ceiling, again", "create subject+record", "read record", "lookup by IIN", "lookup by phone", "destroy (10 records)", "mixed 70/20/10"} {
 		re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + ` +\d+ ops/s +p50 +\S+ +p99 +\S+ +p999 +\S+ +errors 0 `)
 		if !re.MatchString(out) {
 			t.Errorf("no line of figures for %s in:\n%s", name, out)
