@@ -10,15 +10,19 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,8 +54,18 @@ type Config struct {
 	Duration time.Duration
 	// Preload subjects are created before the read and lookup workloads.
 	Preload int
+	// DestroyPool is how many subjects, each with ten records, are prepared
+	// (outside the measurement) for the destroy workload, which ends early
+	// if it destroys them all. 0 sizes it from the create workload's rate
+	// (see destroyPool).
+	DestroyPool int
 	// Workloads names the workloads to run (see Workloads); all when empty.
 	Workloads []string
+	// ProfileDir, if set, receives a CPU profile of each workload,
+	// DIR/<key>.prof, and of the journal's verification, DIR/verify.prof.
+	// The clients run in the process too: their side of HTTP is in the
+	// profiles (net/http client, the bench package).
+	ProfileDir string
 }
 
 // Workloads are the workloads Run measures, in order: the key names them in
@@ -60,6 +74,8 @@ var Workloads = []struct{ Key, Name string }{
 	{"create", "create subject+record"},
 	{"read", "read record"},
 	{"lookup", "lookup by IIN"},
+	{"lookup-phone", "lookup by phone"},
+	{"destroy", "destroy (10 records)"},
 	{"mixed", "mixed 70/20/10"},
 }
 
@@ -71,9 +87,13 @@ type Result struct {
 	Elapsed  time.Duration
 	P50, P99 time.Duration
 	P999     time.Duration
-	// Ceiling is the same workload's rate against a handler that does
-	// nothing, measured in the same run.
-	Ceiling float64
+	// HTTPCeiling is the rate of the same clients against an HTTP handler
+	// that does nothing, measured in the same run.
+	HTTPCeiling float64
+	// CommitCeiling, for the workloads that are one write each (create,
+	// destroy), is the rate of single-row commits of the database itself
+	// from the same number of clients, measured in the same run.
+	CommitCeiling float64
 	// CPUPerOp is the process's CPU time (user + system, from getrusage)
 	// per operation. The clients run in the same process, so it includes
 	// their side of HTTP; the ceiling's own CPUPerOp is that part.
@@ -84,15 +104,23 @@ type Result struct {
 	// PerCommit is the mean number of writes (each a journaled request)
 	// that shared one database transaction: the group commit's batch.
 	PerCommit float64
+	// Note says what the reader must know to read the figures, such as a
+	// workload that ran out of prepared subjects before its time was up.
+	Note string
 }
 
 // Rate is operations per second.
 func (r Result) Rate() float64 { return float64(r.Ops) / r.Elapsed.Seconds() }
 
+// String is the result on one line: rate, latencies, errors, the ratios
+// to the ceilings, CPU per operation, peak RSS, writes per commit.
 func (r Result) String() string {
 	ratio := ""
-	if r.Ceiling > 0 {
-		ratio = fmt.Sprintf("%5.1f%% of the HTTP ceiling", 100*r.Rate()/r.Ceiling)
+	if r.HTTPCeiling > 0 {
+		ratio = fmt.Sprintf("  %5.1f%% of HTTP", 100*r.Rate()/r.HTTPCeiling)
+	}
+	if r.CommitCeiling > 0 {
+		ratio += fmt.Sprintf("  %5.1f%% of commits", 100*r.Rate()/r.CommitCeiling)
 	}
 	res := ""
 	if r.MaxRSS > 0 {
@@ -101,7 +129,10 @@ func (r Result) String() string {
 	if r.PerCommit > 0 {
 		res += fmt.Sprintf("  %.1f writes/commit", r.PerCommit)
 	}
-	return fmt.Sprintf("%-22s %9.0f ops/s  p50 %7s  p99 %7s  p999 %7s  errors %d  %s%s",
+	if r.Note != "" {
+		res += "  (" + r.Note + ")"
+	}
+	return fmt.Sprintf("%-22s %8.0f ops/s  p50 %8s  p99 %8s  p999 %8s  errors %d%s%s",
 		r.Name, r.Rate(), round(r.P50), round(r.P99), round(r.P999), r.Errors, ratio, res)
 }
 
@@ -118,14 +149,54 @@ func round(d time.Duration) string {
 type Report struct {
 	Store   string
 	Clients int
-	Ceiling float64
-	// CeilingCPUPerOp is the CPU time per operation of the HTTP ceiling:
-	// the clients' and the bare server's share of each result's CPUPerOp.
-	CeilingCPUPerOp time.Duration
-	Results         []Result
-	BytesPerSubj    float64
+	// HTTP is the ceiling of the HTTP exchange: the same clients against
+	// a handler that does nothing. Its CPUPerOp is the clients' and the
+	// bare server's share of each result's CPUPerOp.
+	HTTP Result
+	// Commit is the ceiling of the database: single-row INSERT commits
+	// from the same number of clients (store.CommitProbe).
+	Commit Result
+	// CommitHow says how the commit ceiling was measured.
+	CommitHow string
+	// HTTPAgain and CommitAgain are the ceilings measured again after the
+	// workloads. Results are compared with the better of the two.
+	HTTPAgain, CommitAgain Result
+	Results                []Result
+	// Preloaded is how many subjects were created before the workloads,
+	// and PreloadTime how long it took.
+	Preloaded   int
+	PreloadTime time.Duration
+	// BytesPerSubj is the store's growth per preloaded subject.
+	BytesPerSubj float64
+	// Verify is the verification of the whole journal after the
+	// workloads.
+	Verify *Verify
 	// MaxRSS is the process's peak resident set size over the run, in bytes.
 	MaxRSS int64
+}
+
+// String is the report as derbes bench prints it: one line per result.
+func (rep *Report) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "derbes bench: %s store, %d clients, %d preloaded subjects (in %s)\n",
+		rep.Store, rep.Clients, rep.Preloaded, rep.PreloadTime.Round(time.Second))
+	fmt.Fprintf(&b, "ceilings, measured in the same run before and after the workloads:\n")
+	fmt.Fprintf(&b, "%s  (an HTTP handler that does nothing)\n", rep.HTTP)
+	fmt.Fprintf(&b, "%s\n", rep.HTTPAgain)
+	fmt.Fprintf(&b, "%s  (%s)\n", rep.Commit, rep.CommitHow)
+	fmt.Fprintf(&b, "%s\n", rep.CommitAgain)
+	fmt.Fprintf(&b, "workloads (%% of HTTP: rate / the better HTTP ceiling; %% of commits, for the one-write workloads: rate / the better commit ceiling):\n")
+	for _, r := range rep.Results {
+		fmt.Fprintf(&b, "%s\n", r)
+	}
+	if rep.Verify != nil {
+		fmt.Fprintf(&b, "%s\n", rep.Verify)
+	}
+	fmt.Fprintf(&b, "store size per preloaded subject (subject, consent, record, keys, indexes, journal): %.0f bytes\n", rep.BytesPerSubj)
+	if rep.MaxRSS > 0 {
+		fmt.Fprintf(&b, "peak RSS of the whole run (server and clients): %d MB\n", rep.MaxRSS>>20)
+	}
+	return b.String()
 }
 
 // Env is a derbes server on a scratch store, an echo server for the
@@ -215,16 +286,25 @@ func (e *Env) Close() {
 	e.stop = nil
 }
 
-// Preload creates n subjects with clients concurrent clients.
-func (e *Env) Preload(ctx context.Context, n, clients int) error {
-	return e.w.preload(ctx, n, clients)
+// Preload creates n subjects, through the vault (not HTTP) from many
+// goroutines, saying every few seconds on progress (if not nil) how far it
+// got.
+func (e *Env) Preload(ctx context.Context, n int, progress io.Writer) error {
+	return e.w.preload(ctx, n, progress)
+}
+
+// PrepareDestroy creates n subjects with ten records each for the destroy
+// workload, replacing those prepared before.
+func (e *Env) PrepareDestroy(ctx context.Context, n int, progress io.Writer) error {
+	return e.w.prepareDestroy(ctx, n, progress)
 }
 
 // Op returns the operation of a workload by its key (see Workloads), or
 // "ceiling" for the echo handler. Each call of the operation is one HTTP
 // request (for "mixed", one chosen at random: 70% read, 20% lookup by IIN,
 // 10% create). "direct-" before a workload's key calls the vault instead,
-// without HTTP.
+// without HTTP. "destroy" destroys the subjects PrepareDestroy prepared,
+// one per call, and returns ErrNoneLeft once they are all gone.
 func (e *Env) Op(key string) func(i int) error {
 	switch key {
 	case "direct-create":
@@ -233,6 +313,10 @@ func (e *Env) Op(key string) func(i int) error {
 		return e.w.directRead
 	case "direct-lookup":
 		return e.w.directLookup
+	case "direct-lookup-phone":
+		return e.w.directLookupPhone
+	case "direct-destroy":
+		return e.w.directDestroy
 	case "direct-mixed":
 		return e.w.directMixed
 	case "ceiling":
@@ -243,6 +327,10 @@ func (e *Env) Op(key string) func(i int) error {
 		return e.w.read
 	case "lookup":
 		return e.w.lookup
+	case "lookup-phone":
+		return e.w.lookupPhone
+	case "destroy":
+		return e.w.destroy
 	case "mixed":
 		return e.w.mixed
 	}
@@ -262,6 +350,11 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 			return nil, fmt.Errorf("bench: no workload %q", k)
 		}
 	}
+	if cfg.ProfileDir != "" {
+		if err := os.MkdirAll(cfg.ProfileDir, 0o755); err != nil {
+			return nil, fmt.Errorf("bench: %w", err)
+		}
+	}
 	e, err := Start(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -276,36 +369,148 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 		}
 	}
 	say("measuring the HTTP ceiling (%d clients, %s)…\n", cfg.Clients, cfg.Duration)
-	ceil := measure(ctx, "ceiling", cfg, e.Op("ceiling"))
-	rep.Ceiling, rep.CeilingCPUPerOp = ceil.Rate(), ceil.CPUPerOp
-	if ceil.CPUPerOp > 0 {
-		say("  %.0f ops/s, cpu/op %s (the clients' and a bare server's share)\n", ceil.Rate(), round(ceil.CPUPerOp))
+	rep.HTTP = measure(ctx, "HTTP ceiling", cfg, e.Op("ceiling"))
+	say("  %.0f ops/s, cpu/op %s (the clients' and a bare server's share)\n", rep.HTTP.Rate(), round(rep.HTTP.CPUPerOp))
+	say("measuring the commit ceiling…\n")
+	if rep.Commit, rep.CommitHow, err = commitCeiling(ctx, st, cfg); err != nil {
+		return nil, err
 	}
+	say("  %.0f commits/s\n", rep.Commit.Rate())
 
 	say("preloading %d subjects…\n", cfg.Preload)
 	before, _ := st.Size(ctx)
-	if err := e.Preload(ctx, cfg.Preload, cfg.Clients); err != nil {
+	t0 := time.Now()
+	if err := e.Preload(ctx, cfg.Preload, progress); err != nil {
 		return nil, err
 	}
-	for _, wl := range Workloads {
-		if len(cfg.Workloads) > 0 && !slices.Contains(cfg.Workloads, wl.Key) {
-			continue
-		}
-		say("%s…\n", wl.Name)
-		s0 := st.Stats()
-		r := measure(ctx, wl.Name, cfg, e.Op(wl.Key))
-		if s1 := st.Stats(); s1.Commits > s0.Commits {
-			r.PerCommit = float64(s1.Writes-s0.Writes) / float64(s1.Commits-s0.Commits)
-		}
-		r.Ceiling = rep.Ceiling
-		rep.Results = append(rep.Results, r)
-	}
+	rep.Preloaded, rep.PreloadTime = e.w.count(), time.Since(t0)
+	say("  %d subjects in %s\n", rep.Preloaded, rep.PreloadTime.Round(time.Second))
+	// The size per subject is taken before the destroy workload's subjects
+	// are prepared: they are not the store's usual shape.
 	after, _ := st.Size(ctx)
 	if n := e.w.count(); n > 0 {
 		rep.BytesPerSubj = float64(after-before) / float64(n)
 	}
+	createRate := 0.0
+	for _, wl := range Workloads {
+		if len(cfg.Workloads) > 0 && !slices.Contains(cfg.Workloads, wl.Key) {
+			continue
+		}
+		pool := 0
+		if wl.Key == "destroy" {
+			pool = destroyPool(cfg, createRate)
+			say("preparing %d subjects with ten records each to destroy…\n", pool)
+			t0 := time.Now()
+			if err := e.PrepareDestroy(ctx, pool, progress); err != nil {
+				return nil, err
+			}
+			say("  in %s\n", time.Since(t0).Round(time.Second))
+		}
+		say("%s…\n", wl.Name)
+		s0 := st.Stats()
+		var r Result
+		if err := profiled(cfg.ProfileDir, wl.Key, func() { r = measure(ctx, wl.Name, cfg, e.Op(wl.Key)) }); err != nil {
+			return nil, err
+		}
+		if s1 := st.Stats(); s1.Commits > s0.Commits {
+			r.PerCommit = float64(s1.Writes-s0.Writes) / float64(s1.Commits-s0.Commits)
+		}
+		if wl.Key == "create" {
+			createRate = r.Rate()
+		}
+		if wl.Key == "destroy" && r.Ops >= pool {
+			r.Note = fmt.Sprintf("all %d prepared subjects destroyed in %s", pool, r.Elapsed.Round(time.Millisecond))
+		}
+		rep.Results = append(rep.Results, r)
+	}
+	say("verifying the journal…\n")
+	var verr error
+	if err := profiled(cfg.ProfileDir, "verify", func() { rep.Verify, verr = e.verifyJournal(ctx) }); err != nil {
+		return nil, err
+	}
+	if verr != nil {
+		return nil, verr
+	}
+
+	// The machine is often shared: the ceilings are measured again at the
+	// end, and each result is compared with the better of the two, the
+	// machine at its least disturbed.
+	say("measuring the ceilings again…\n")
+	rep.HTTPAgain = measure(ctx, "HTTP ceiling, again", cfg, e.Op("ceiling"))
+	if rep.CommitAgain, _, err = commitCeiling(ctx, st, cfg); err != nil {
+		return nil, err
+	}
+	rep.CommitAgain.Name = "commit ceiling, again"
+	for i, r := range rep.Results {
+		r.HTTPCeiling = max(rep.HTTP.Rate(), rep.HTTPAgain.Rate())
+		if k := workloadKey(r.Name); k == "create" || k == "destroy" {
+			r.CommitCeiling = max(rep.Commit.Rate(), rep.CommitAgain.Rate())
+		}
+		rep.Results[i] = r
+	}
 	_, rep.MaxRSS, _ = usage()
 	return rep, nil
+}
+
+// destroyPool is how many subjects to prepare for the destroy workload:
+// cfg.DestroyPool if set, else enough for the whole duration at twice the
+// rate of creates measured in the same run (a destroy is one write, like a
+// create, and is usually faster), at least 100 per second of duration.
+// Preparing them costs ten writes each, outside the measurement; if they
+// run out, the workload ends early and its line says so.
+func destroyPool(cfg Config, createRate float64) int {
+	if cfg.DestroyPool > 0 {
+		return cfg.DestroyPool
+	}
+	return int(max(2*createRate, 100) * cfg.Duration.Seconds())
+}
+
+func workloadKey(name string) string {
+	for _, w := range Workloads {
+		if w.Name == name {
+			return w.Key
+		}
+	}
+	return ""
+}
+
+// profiled runs fn under a CPU profile written to dir/name.prof, or just
+// runs it if dir is empty.
+func profiled(dir, name string, fn func()) error {
+	if dir == "" {
+		fn()
+		return nil
+	}
+	f, err := os.Create(filepath.Join(dir, name+".prof"))
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return fmt.Errorf("bench: profile of %s: %w", name, err)
+	}
+	fn()
+	pprof.StopCPUProfile()
+	return f.Close()
+}
+
+// commitCeiling measures single-row commits of the store's database from
+// cfg.Clients goroutines, and says how.
+func commitCeiling(ctx context.Context, st *store.Store, cfg Config) (Result, string, error) {
+	p, err := st.CommitProbe(ctx)
+	if err != nil {
+		return Result{}, "", err
+	}
+	defer p.Close()
+	r := measure(ctx, "commit ceiling", cfg, func(int) error { return p.Commit(ctx) })
+	how := fmt.Sprintf("single-row INSERT commits into a scratch SQLite file, WAL, synchronous=FULL, %d clients sharing one connection as the store's writer does", cfg.Clients)
+	if st.Dialect() == "postgres" {
+		how = fmt.Sprintf("single-row INSERT commits into a scratch table, %d clients over the store's pool of at most 16 connections", cfg.Clients)
+	}
+	if r.Errors > 0 {
+		return r, how, fmt.Errorf("bench: %d of %d commits of the commit ceiling failed", r.Errors, r.Ops)
+	}
+	return r, how, nil
 }
 
 func listen(h http.Handler) (string, func(), error) {
@@ -335,7 +540,11 @@ func measure(ctx context.Context, name string, cfg Config, op func(i int) error)
 				if !t.Before(deadline) {
 					return
 				}
-				if err := op(int(next.Add(1))); err != nil {
+				err := op(int(next.Add(1)))
+				if errors.Is(err, ErrNoneLeft) {
+					return
+				}
+				if err != nil {
 					errs.Add(1)
 				}
 				lat[g] = append(lat[g], time.Since(t))
@@ -371,16 +580,28 @@ type world struct {
 	v     *vault.Vault
 	actor vault.Actor
 
-	mu      sync.Mutex
-	records []string
-	iins    []string
-	serial  atomic.Int64
+	mu       sync.Mutex
+	subjects []subject
+	serial   atomic.Int64
+
+	// doomed are subjects with ten records each, prepared for the destroy
+	// workload; next is the index of the next one to destroy.
+	doomed []string
+	next   atomic.Int64
 }
+
+// subject is what the clients know of a subject they created: its first
+// record, and the identifiers they look it up by.
+type subject struct{ record, iin, phone string }
+
+// ErrNoneLeft is what the destroy operation returns once every prepared
+// subject is destroyed: the workload ends there, and it is no failure.
+var ErrNoneLeft = errors.New("bench: no prepared subject left to destroy")
 
 func (w *world) count() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return len(w.records)
+	return len(w.subjects)
 }
 
 // IIN returns the n-th valid IIN of an invented series.
@@ -399,25 +620,38 @@ func IIN(n int) string {
 	return IIN(n + 7_000_000) // this serial has no check digit; use another
 }
 
+// phone is the n-th subject's phone number, written the way an operator
+// types it (the vault keeps it in E.164).
+func phone(n int) string { return fmt.Sprintf("+7 70%08d", n%100000000) }
+
 // body is the n-th create request: a resident of the appeals centre with
 // their consent and their appeal.
-func body(n int) (iin, body string) {
-	iin = IIN(n)
-	return iin, fmt.Sprintf(`{"category":"applicant","purpose":"appeals","identifiers":{"iin":%q,"phone":"+7 70%08d","email":"resident%d@example.kz"},`+
-		`"consent":{"subject_name":"Тұрғын %[4]d","purposes":["appeals"],"fields":["iin","full_name","phone","email","address","appeal_text"],"third_party_transfer":true,"form":{"kind":"other","reference":"109 call recording"}},`+
-		`"record":{"channel":"call-109","ground":"consent","fields":{"full_name":"Тұрғын %[4]d","address":"Астана, Есіл ауданы, %[5]d-үй","appeal_text":"Аулада жарық жоқ, өтініш №%[3]d"}}}`,
-		iin, n%100000000, n, n, n%300)
+func body(n int) (s subject, body string) {
+	s = subject{iin: IIN(n), phone: phone(n)}
+	return s, fmt.Sprintf(`{"category":"applicant","purpose":"appeals","identifiers":{"iin":%q,"phone":%q,"email":"resident%d@example.kz"},`+
+		`"consent":{"subject_name":"Тұрғын %[3]d","purposes":["appeals"],"fields":["iin","full_name","phone","email","address","appeal_text"],"third_party_transfer":true,"form":{"kind":"other","reference":"109 call recording"}},`+
+		`"record":{"channel":"call-109","ground":"consent","fields":{"full_name":"Тұрғын %[3]d","address":"Астана, Есіл ауданы, %[4]d-үй","appeal_text":"Аулада жарық жоқ, өтініш №%[3]d"}}}`,
+		s.iin, s.phone, n, n%300)
 }
 
-func (w *world) created(record, iin string) {
+// appeal is the n-th further appeal of a subject: a record of its own.
+func appeal(n, i int) vault.NewRecord {
+	return vault.NewRecord{Purpose: "appeals", Channel: "call-109", Ground: "consent", Fields: map[string]string{
+		"full_name":   fmt.Sprintf("Тұрғын %d", n),
+		"address":     fmt.Sprintf("Астана, Есіл ауданы, %d-үй", n%300),
+		"appeal_text": fmt.Sprintf("Аулада жарық жоқ, өтініш №%d-%d", n, i),
+	}}
+}
+
+func (w *world) created(record string, s subject) {
+	s.record = record
 	w.mu.Lock()
-	w.records = append(w.records, record)
-	w.iins = append(w.iins, iin)
+	w.subjects = append(w.subjects, s)
 	w.mu.Unlock()
 }
 
 func (w *world) create(int) error {
-	iin, body := body(int(w.serial.Add(1)))
+	s, body := body(int(w.serial.Add(1)))
 	req, _ := http.NewRequest("POST", w.base+"/v1/subjects", bytes.NewBufferString(body))
 	req.Header.Set("Authorization", "Bearer "+w.key)
 	req.Header.Set("Content-Type", "application/json")
@@ -434,7 +668,7 @@ func (w *world) create(int) error {
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
 		return err
 	}
-	w.created(out.Record, iin)
+	w.created(out.Record, s)
 	return nil
 }
 
@@ -442,35 +676,60 @@ func (w *world) create(int) error {
 // for each request, less the HTTP, the authentication and the logging.
 
 func (w *world) directCreate(int) error {
-	iin, body := body(int(w.serial.Add(1)))
+	_, err := w.directCreateSubject(context.Background(), true)
+	return err
+}
+
+// directCreateSubject creates the next subject through the vault, and
+// remembers it for reads and lookups if known is true.
+func (w *world) directCreateSubject(ctx context.Context, known bool) (vault.Created, error) {
+	n := int(w.serial.Add(1))
+	s, body := body(n)
 	var in api.SubjectIn
 	if err := json.Unmarshal([]byte(body), &in); err != nil {
-		return err
+		return vault.Created{}, err
 	}
 	ns := vault.NewSubject{Category: in.Category, Purpose: in.Purpose, Identifiers: in.Identifiers, Consent: in.Consent}
 	nr := vault.NewRecord(*in.Record)
 	ns.Record = &nr
-	c, err := w.v.CreateSubject(context.Background(), w.actor, ns)
+	c, err := w.v.CreateSubject(ctx, w.actor, ns)
 	if err != nil {
-		return err
+		return c, err
 	}
-	w.created(c.Record, iin)
-	return nil
+	if known {
+		w.created(c.Record, s)
+	}
+	return c, nil
 }
 
 func (w *world) directRead(int) error {
-	rec, _ := w.pick()
-	_, err := w.v.GetRecord(context.Background(), w.actor, rec, "appeals", nil)
+	s := w.pick()
+	_, err := w.v.GetRecord(context.Background(), w.actor, s.record, "appeals", nil)
 	return err
 }
 
 func (w *world) directLookup(int) error {
-	_, iin := w.pick()
-	ids, err := w.v.Lookup(context.Background(), w.actor, "appeals", "iin", iin)
+	return w.directFind("iin", w.pick().iin)
+}
+
+func (w *world) directLookupPhone(int) error {
+	return w.directFind("phone", w.pick().phone)
+}
+
+func (w *world) directFind(kind, value string) error {
+	ids, err := w.v.Lookup(context.Background(), w.actor, "appeals", kind, value)
 	if err == nil && len(ids) != 1 {
-		err = fmt.Errorf("lookup: %d subjects", len(ids))
+		err = fmt.Errorf("lookup by %s: %d subjects", kind, len(ids))
 	}
 	return err
+}
+
+func (w *world) directDestroy(int) error {
+	id, err := w.nextDoomed()
+	if err != nil {
+		return err
+	}
+	return w.v.DestroySubject(context.Background(), w.actor, id, "appeals", "subject-request")
 }
 
 func (w *world) directMixed(i int) error {
@@ -484,21 +743,79 @@ func (w *world) directMixed(i int) error {
 	}
 }
 
-func (w *world) pick() (string, string) {
+// pick returns one of all the subjects created so far, preloaded or not,
+// each as likely as any other.
+func (w *world) pick() subject {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	i := rand.IntN(len(w.records))
-	return w.records[i], w.iins[i]
+	return w.subjects[rand.IntN(len(w.subjects))]
 }
 
 func (w *world) read(int) error {
-	rec, _ := w.pick()
-	return w.get(w.base+"/v1/records/"+rec, "appeals")
+	return w.get(w.base+"/v1/records/"+w.pick().record, "appeals")
 }
 
 func (w *world) lookup(int) error {
-	_, iin := w.pick()
-	return w.get(w.base+"/v1/subjects?iin="+iin, "appeals")
+	return w.find("iin", w.pick().iin)
+}
+
+func (w *world) lookupPhone(int) error {
+	return w.find("phone", w.pick().phone)
+}
+
+// find looks a subject up through the API and checks that exactly one is
+// found: a lookup that finds nothing costs less and would flatter derbes.
+func (w *world) find(kind, value string) error {
+	req, _ := http.NewRequest("GET", w.base+"/v1/subjects?"+kind+"="+url.QueryEscape(value), nil)
+	req.Header.Set("Authorization", "Bearer "+w.key)
+	req.Header.Set("X-Purpose", "appeals")
+	resp, err := w.c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		io.Copy(io.Discard, resp.Body)
+		return fmt.Errorf("lookup: %s", resp.Status)
+	}
+	var out api.Found
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return err
+	}
+	if len(out.Subjects) != 1 {
+		return fmt.Errorf("lookup by %s: %d subjects", kind, len(out.Subjects))
+	}
+	return nil
+}
+
+// destroy destroys the next prepared subject, with its ten records, as the
+// CRM does on a subject's demand: DELETE /v1/subjects/{id}.
+func (w *world) destroy(int) error {
+	id, err := w.nextDoomed()
+	if err != nil {
+		return err
+	}
+	req, _ := http.NewRequest("DELETE", w.base+"/v1/subjects/"+id+"?reason=subject-request", nil)
+	req.Header.Set("Authorization", "Bearer "+w.key)
+	req.Header.Set("X-Purpose", "appeals")
+	resp, err := w.c.Do(req)
+	if err != nil {
+		return err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		return fmt.Errorf("destroy: %s", resp.Status)
+	}
+	return nil
+}
+
+func (w *world) nextDoomed() (string, error) {
+	i := int(w.next.Add(1)) - 1
+	if i >= len(w.doomed) {
+		return "", ErrNoneLeft
+	}
+	return w.doomed[i], nil
 }
 
 // mixed is the appeals centre's day: 70% reads, 20% lookups by IIN, 10%
@@ -514,8 +831,8 @@ func (w *world) mixed(i int) error {
 	}
 }
 
-func (w *world) get(url, purpose string) error {
-	req, _ := http.NewRequest("GET", url, nil)
+func (w *world) get(u, purpose string) error {
+	req, _ := http.NewRequest("GET", u, nil)
 	req.Header.Set("Authorization", "Bearer "+w.key)
 	if purpose != "" {
 		req.Header.Set("X-Purpose", purpose)
@@ -532,29 +849,94 @@ func (w *world) get(url, purpose string) error {
 	return nil
 }
 
-func (w *world) preload(ctx context.Context, n, clients int) error {
+// loaders is how many goroutines create subjects through the vault before
+// the measurement: enough that the group commit fills its batches (more
+// writes per commit, fewer fsyncs), which is what makes loading hundreds of
+// thousands of subjects take minutes rather than an hour.
+const loaders = 64
+
+// parallel calls fn(i) for i in [0, n) from loaders goroutines, and says
+// every few seconds how far it got. It stops at the first error.
+func parallel(ctx context.Context, n int, what string, progress io.Writer, fn func(ctx context.Context, i int) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var next, done atomic.Int64
 	var wg sync.WaitGroup
-	var failed atomic.Int64
-	var next atomic.Int64
-	for range clients {
+	for range min(loaders, n) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for int(next.Add(1)) <= n && ctx.Err() == nil {
-				if err := w.create(0); err != nil {
-					failed.Add(1)
+			for ctx.Err() == nil {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
 				}
+				if err := fn(ctx, i); err != nil {
+					cancel(err)
+					return
+				}
+				done.Add(1)
 			}
 		}()
 	}
-	wg.Wait()
-	if f := failed.Load(); f > 0 {
-		return fmt.Errorf("bench: %d of %d preloaded creates failed", f, n)
+	finished := make(chan struct{})
+	go func() { wg.Wait(); close(finished) }()
+	last, lastDone := time.Now(), int64(0)
+	tick := time.NewTicker(5 * time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-finished:
+			if err := context.Cause(ctx); err != nil {
+				return fmt.Errorf("bench: %s: %w", what, err)
+			}
+			return nil
+		case <-tick.C:
+			if progress != nil {
+				d, now := done.Load(), time.Now()
+				fmt.Fprintf(progress, "  %s: %d of %d (%.0f/s in the last %s)\n", what, d, n, float64(d-lastDone)/now.Sub(last).Seconds(), now.Sub(last).Round(time.Second))
+				last, lastDone = now, d
+			}
+		}
 	}
-	if w.count() == 0 {
-		// Reads need something to read.
-		return w.create(0)
+}
+
+// preload creates n subjects through the vault. The timed workloads go
+// through HTTP; the preload only has to make the store as large as the
+// operator's, as fast as the store allows.
+func (w *world) preload(ctx context.Context, n int, progress io.Writer) error {
+	if n <= 0 && w.count() == 0 {
+		n = 1 // reads need something to read
 	}
+	return parallel(ctx, n, "preloading subjects", progress, func(ctx context.Context, _ int) error {
+		_, err := w.directCreateSubject(ctx, true)
+		return err
+	})
+}
+
+// prepareDestroy creates n subjects, each with ten records (one created
+// with it, nine added), for the destroy workload: not counted among the
+// subjects the other workloads read or look up.
+func (w *world) prepareDestroy(ctx context.Context, n int, progress io.Writer) error {
+	ids := make([]string, n)
+	err := parallel(ctx, n, "preparing subjects to destroy", progress, func(ctx context.Context, i int) error {
+		c, err := w.directCreateSubject(ctx, false)
+		if err != nil {
+			return err
+		}
+		for j := 1; j < 10; j++ {
+			if _, err := w.v.AddRecord(ctx, w.actor, c.Subject, appeal(i, j)); err != nil {
+				return err
+			}
+		}
+		ids[i] = c.Subject
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	w.doomed = ids
+	w.next.Store(0)
 	return nil
 }
 

@@ -110,6 +110,9 @@ type dialect interface {
 	conflict(err error) bool
 	// size returns the bytes the store occupies.
 	size(ctx context.Context) (int64, error)
+	// commitProbe opens a scratch table for measuring the database's own
+	// commit rate (CommitProbe).
+	commitProbe(ctx context.Context) (*CommitProbe, error)
 	// backup writes a consistent copy into dir.
 	backup(ctx context.Context, dir string, keys bool) error
 	// keys is the key store where it commits apart from the data, or nil

@@ -15,6 +15,9 @@ type BenchCmd struct {
 	Clients  int           `help:"Concurrent HTTP clients." default:"16"`
 	Duration time.Duration `help:"Length of each workload." default:"5s"`
 	Preload  int           `help:"Subjects created before the read and lookup workloads." default:"2000"`
+	Destroy  int           `help:"Subjects (ten records each) prepared for the destroy workload; 0 sizes it from the rate of creates." name:"destroy-pool" default:"0"`
+	Only     []string      `help:"Run only these workloads, in their usual order: create, read, lookup, lookup-phone, destroy, mixed." name:"workloads" placeholder:"W,W"`
+	Profile  string        `help:"Write a CPU profile of each workload to DIR/<workload>.prof (and of the journal's verification to DIR/verify.prof); the clients' side of HTTP is in them too." placeholder:"DIR" type:"path"`
 	Postgres string        `help:"Measure PostgreSQL at this URL (a scratch schema derbes_bench is created and dropped) instead of the embedded store." placeholder:"URL"`
 }
 
@@ -22,7 +25,7 @@ type BenchCmd struct {
 func (c *BenchCmd) Run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	cfg := bench.Config{Clients: c.Clients, Duration: c.Duration, Preload: c.Preload}
+	cfg := bench.Config{Clients: c.Clients, Duration: c.Duration, Preload: c.Preload, DestroyPool: c.Destroy, ProfileDir: c.Profile, Workloads: c.Only}
 	if c.Postgres != "" {
 		cfg.DB, cfg.Schema = c.Postgres, "derbes_bench"
 		defer bench.DropSchema(context.Background(), c.Postgres, cfg.Schema)
@@ -34,11 +37,6 @@ func (c *BenchCmd) Run() error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("derbes bench: %s store, %d clients, %s per workload, %d preloaded subjects\n", rep.Store, rep.Clients, c.Duration, c.Preload)
-	fmt.Printf("%-22s %9.0f ops/s  (an HTTP handler that does nothing, same clients)\n", "HTTP ceiling", rep.Ceiling)
-	for _, r := range rep.Results {
-		fmt.Println(r)
-	}
-	fmt.Printf("store size per subject (subject + record, keys, indexes, journal): %.0f bytes\n", rep.BytesPerSubj)
+	fmt.Print(rep)
 	return nil
 }
