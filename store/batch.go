@@ -364,11 +364,12 @@ func (w *batchWriter) undoWrite(ctx context.Context) error {
 	return err
 }
 
-// changing sends what must precede a statement that changes data: in a
+// changing sends what must precede statements that change data: in a
 // batch of several, the savepoint of the current write (with, before it,
-// what earlier writes left pending), and then st if it is not nil, all in
-// one pipeline.
-func (w *batchWriter) changing(ctx context.Context, st *stmt) (sql.Result, error) {
+// what earlier writes left pending), and then own, all in one pipeline. A
+// failure of one of own is the write's; of what precedes them, the
+// batch's.
+func (w *batchWriter) changing(ctx context.Context, own ...stmt) (sql.Result, error) {
 	var stmts []stmt
 	if w.isolate && !w.own {
 		if w.mark > 0 && w.sp == spClean {
@@ -387,14 +388,13 @@ func (w *batchWriter) changing(ctx context.Context, st *stmt) (sql.Result, error
 		}
 		w.sp, w.own = spDirty, true
 	}
-	if st == nil && len(stmts) == 0 {
+	if len(own) == 0 && len(stmts) == 0 {
 		return nil, nil
 	}
-	if st != nil {
-		stmts = append(stmts, *st)
-	}
+	prefix := len(stmts)
+	stmts = append(stmts, own...)
 	res, bad, err := w.c.pipeline(ctx, stmts)
-	if err != nil && (st == nil || bad < len(stmts)-1) {
+	if err != nil && bad < prefix {
 		w.failed = fmt.Errorf("store: journal or savepoint: %w", err)
 	}
 	return res, err
@@ -408,7 +408,7 @@ func (w *batchWriter) sync(ctx context.Context) error {
 	}
 	if len(w.pending) > w.mark {
 		// The current write's own entries: they must be undone with it.
-		if _, err := w.changing(ctx, nil); err != nil {
+		if _, err := w.changing(ctx); err != nil {
 			return err
 		}
 	}
@@ -467,7 +467,26 @@ func (w *batchWriter) ExecContext(ctx context.Context, query string, args ...any
 			return nil, err
 		}
 	}
-	return w.changing(ctx, &stmt{query, args})
+	return w.changing(ctx, stmt{query, args})
+}
+
+// execAll runs statements whose results nobody reads, as ExecContext
+// would one by one, but in one pipeline (one round trip on PostgreSQL)
+// where none of them is deferred or for the key store.
+func (w *batchWriter) execAll(ctx context.Context, stmts []stmt) error {
+	ctx = context.WithoutCancel(ctx)
+	for _, st := range stmts {
+		if w.deferrable[st.query] || w.keyRoles[st.query] != keyNone || journaled(st.query) {
+			for _, st := range stmts {
+				if _, err := w.ExecContext(ctx, st.query, st.args...); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+	_, err := w.changing(ctx, stmts...)
+	return err
 }
 
 func (w *batchWriter) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
@@ -500,7 +519,7 @@ func (w *batchWriter) before(ctx context.Context, query string) error {
 		}
 	}
 	if !reading(query) {
-		_, err := w.changing(ctx, nil)
+		_, err := w.changing(ctx)
 		return err
 	}
 	return nil

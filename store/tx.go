@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -45,6 +46,31 @@ func (q q) exec(ctx context.Context, name string, args ...any) (sql.Result, erro
 		return nil, fmt.Errorf("store: %s: %w", name, err)
 	}
 	return res, nil
+}
+
+// execAll runs the named statements, whose results nobody reads, in
+// order: in one round trip where the writer can (batchWriter.execAll).
+// Each is given as its name followed by its arguments.
+func (q q) execAll(ctx context.Context, stmts ...[]any) error {
+	sts := make([]stmt, len(stmts))
+	for i, st := range stmts {
+		sts[i] = stmt{q.s.sql(st[0].(string)), st[1:]}
+	}
+	if w, ok := q.db.(*batchWriter); ok {
+		if err := w.execAll(ctx, sts); err != nil {
+			if q.s.d.conflict(err) {
+				return fmt.Errorf("%w (%s)", ErrConflict, stmts[0][0])
+			}
+			return fmt.Errorf("store: %s…: %w", stmts[0][0], err)
+		}
+		return nil
+	}
+	for _, st := range stmts {
+		if _, err := q.exec(ctx, st[0].(string), st[1:]...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // execOne runs a statement that must change exactly one row.
@@ -179,20 +205,12 @@ func (t *Tx) SubjectDestroy(ctx context.Context, id string, at time.Time) error 
 	if err := t.execOne(ctx, "SubjectDestroy", micros(at), id); err != nil {
 		return err
 	}
-	if _, err := t.exec(ctx, "IdentifiersDelete", id); err != nil {
-		return err
-	}
-	if _, err := t.exec(ctx, "VersionsDeleteBySubject", id); err != nil {
-		return err
-	}
-	if _, err := t.exec(ctx, "RecordsDestroyBySubject", micros(at), micros(at), id); err != nil {
-		return err
-	}
-	if _, err := t.exec(ctx, "ConsentEventsForget", id); err != nil {
-		return err
-	}
-	_, err := t.exec(ctx, "ConsentsForget", id)
-	return err
+	return t.execAll(ctx,
+		[]any{"IdentifiersDelete", id},
+		[]any{"VersionsDeleteBySubject", id},
+		[]any{"RecordsDestroyBySubject", micros(at), micros(at), id},
+		[]any{"ConsentEventsForget", id},
+		[]any{"ConsentsForget", id})
 }
 
 // IdentifierInsert indexes a subject under a blind index made by index key
@@ -350,6 +368,16 @@ func (t *Tx) DataKeyGet(ctx context.Context, owner string) ([]byte, error) {
 	var w []byte
 	err := t.row(ctx, "DataKeyGet", []any{owner}, &w)
 	return w, err
+}
+
+// DataKeysDelete shreds several data keys in one statement.
+func (t *Tx) DataKeysDelete(ctx context.Context, owners []string) error {
+	list, err := json.Marshal(owners)
+	if err != nil {
+		return err
+	}
+	_, err = t.exec(ctx, "DataKeysDelete", string(list))
+	return err
 }
 
 // DataKeyDelete shreds a data key: the ciphertexts it opened are lost.

@@ -359,13 +359,12 @@ func (v *Vault) destroySubject(ctx context.Context, tx *store.Tx, a Actor, id, p
 		return err
 	}
 	// Shred the keys first: the subject's, and each record's.
-	if err := tx.DataKeyDelete(ctx, id); err != nil {
-		return err
-	}
+	owners := []string{id}
 	for _, r := range recs {
-		if err := tx.DataKeyDelete(ctx, r.ID); err != nil {
-			return err
-		}
+		owners = append(owners, r.ID)
+	}
+	if err := tx.DataKeysDelete(ctx, owners); err != nil {
+		return err
 	}
 	if err := tx.SubjectDestroy(ctx, id, v.now()); err != nil {
 		return err
