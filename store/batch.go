@@ -547,13 +547,20 @@ type querier interface {
 // text runs unprepared. It is used by the single writer goroutine, but
 // locks anyway: a Tx handed to a write's function must stay safe.
 type stmtCache struct {
-	conn  *sql.Conn
+	conn  preparer
 	mu    sync.Mutex
 	known map[string]bool
 	stmts map[string]*sql.Stmt
 }
 
-func newStmtCache(conn *sql.Conn) *stmtCache {
+// preparer is a connection, or a pool: a statement prepared on a pool
+// prepares itself on each of its connections once, as it runs there.
+type preparer interface {
+	querier
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
+}
+
+func newStmtCache(conn preparer) *stmtCache {
 	return &stmtCache{conn: conn, known: map[string]bool{}, stmts: map[string]*sql.Stmt{}}
 }
 

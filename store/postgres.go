@@ -147,7 +147,8 @@ func (c *pgConn) pipeline(ctx context.Context, stmts []stmt) (sql.Result, int, e
 // end returns the connection to the pool.
 func (c *pgConn) end() { c.conn.Close() }
 
-func (d *postgresDialect) reader() *sql.DB { return d.db }
+// reader is the pool: pgx prepares each statement once per connection.
+func (d *postgresDialect) reader() querier { return d.db }
 
 func (d *postgresDialect) lockJournal(ctx context.Context, tx *sql.Tx) error {
 	_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", d.lock)

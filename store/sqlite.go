@@ -21,17 +21,19 @@ import (
 // secure_delete overwrites deleted content, so a shredded data key does not
 // linger in free pages.
 type sqliteDialect struct {
-	db    *sql.DB // the writer's pool: one connection, conn
-	conn  *sql.Conn
-	stmts *stmtCache // statements prepared on conn
-	read  *sql.DB
-	dir   string
-	key   *sqliteKeys
+	db        *sql.DB // the writer's pool: one connection, conn
+	conn      *sql.Conn
+	stmts     *stmtCache // statements prepared on conn
+	read      *sql.DB
+	readStmts *stmtCache // statements prepared on read
+	dir       string
+	key       *sqliteKeys
 }
 
 // sqliteKeys is the key store's own writer connection.
 type sqliteKeys struct {
-	db *sql.DB
+	db   *sql.DB
+	conn *sql.Conn
 	*stmtCache
 }
 
@@ -148,10 +150,14 @@ func openSQLite(ctx context.Context, cfg Config) (dialect, error) {
 		writer.Close()
 		return nil, fmt.Errorf("store: %w", err)
 	}
+	// All eight kept open: database/sql keeps two idle by default, and
+	// opening another (its pragmas, its statements prepared again) cost
+	// more than the reads it served.
 	read.SetMaxOpenConns(8)
+	read.SetMaxIdleConns(8)
 	stmts := newStmtCache(conn)
 	stmts.allow(savepointSet, savepointRelease, savepointRollback)
-	return &sqliteDialect{db: writer, conn: conn, stmts: stmts, read: read, dir: dir, key: key}, nil
+	return &sqliteDialect{db: writer, conn: conn, stmts: stmts, read: read, readStmts: newStmtCache(read), dir: dir, key: key}, nil
 }
 
 // openSQLiteKeys opens the key store's writer connection.
@@ -166,7 +172,7 @@ func openSQLiteKeys(ctx context.Context, path string) (*sqliteKeys, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	return &sqliteKeys{db: db, stmtCache: newStmtCache(conn)}, nil
+	return &sqliteKeys{db: db, conn: conn, stmtCache: newStmtCache(conn)}, nil
 }
 
 func (k *sqliteKeys) close() error {
@@ -202,7 +208,11 @@ func (c sqliteConn) pipeline(ctx context.Context, stmts []stmt) (sql.Result, int
 
 func (sqliteConn) end() {}
 
-func (d *sqliteDialect) reader() *sql.DB { return d.read }
+// reader is the read-only pool, with the store's queries prepared once
+// per connection: parsing them again at every call was a tenth of the
+// CPU of API reads and lookups (the revocation check runs on every
+// request).
+func (d *sqliteDialect) reader() querier { return d.readStmts }
 
 func (d *sqliteDialect) lockJournal(context.Context, *sql.Tx) error { return nil }
 
@@ -212,6 +222,7 @@ func (d *sqliteDialect) prepare(queries map[string]string) {
 			d.key.allow(t)
 		} else {
 			d.stmts.allow(t)
+			d.readStmts.allow(t)
 		}
 	}
 }
@@ -239,7 +250,7 @@ func (d *sqliteDialect) size(context.Context) (int64, error) {
 }
 
 func (d *sqliteDialect) close() error {
-	return errors.Join(d.stmts.close(), d.conn.Close(), d.db.Close(), d.read.Close(), d.key.close())
+	return errors.Join(d.stmts.close(), d.conn.Close(), d.db.Close(), d.readStmts.close(), d.read.Close(), d.key.close())
 }
 
 // backup writes a consistent copy of the data (and, if keys is true, of the

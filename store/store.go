@@ -98,8 +98,8 @@ type dialect interface {
 	// begin starts a write transaction, and returns where the batch's
 	// statements run in it.
 	begin(ctx context.Context) (*sql.Tx, wconn, error)
-	// reader is the pool for reads outside write transactions.
-	reader() *sql.DB
+	// reader is where reads outside write transactions run.
+	reader() querier
 	// lockJournal serialises writers of the journal within tx: a no-op on
 	// SQLite (one writer), an advisory lock on PostgreSQL (several nodes).
 	lockJournal(ctx context.Context, tx *sql.Tx) error
