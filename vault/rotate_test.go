@@ -60,17 +60,24 @@ func TestRotatingTheMasterKeyUnderLoadFailsNoRequest(t *testing.T) {
 				}
 			}()
 		}
-		time.Sleep(50 * time.Millisecond)
+		for ops.Load() == 0 {
+			time.Sleep(time.Millisecond)
+		}
 		master := b.env.Ring.AddMaster()
+		started := ops.Load()
 		n, err := b.vault.RotateKeys(ctx, app, nil)
-		time.Sleep(100 * time.Millisecond) // traffic after the finish too
+		during := ops.Load() - started
+		// Traffic after the finish too, however slow the machine.
+		for end := time.Now().Add(10 * time.Second); ops.Load() < started+during+50 && time.Now().Before(end); {
+			time.Sleep(10 * time.Millisecond)
+		}
 		stop.Store(true)
 		wg.Wait()
 		if err != nil {
 			t.Fatal(err)
 		}
-		if failed.Load() != 0 || ops.Load() < 50 {
-			t.Fatalf("%d of %d requests failed", failed.Load(), ops.Load())
+		if failed.Load() != 0 || during == 0 {
+			t.Fatalf("%d of %d requests failed; %d ran during the rotation", failed.Load(), ops.Load(), during)
 		}
 		if n < 2*before { // each subject's key and its record's
 			t.Fatalf("%d data keys re-wrapped, want at least %d", n, 2*before)
