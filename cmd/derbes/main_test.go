@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -66,6 +67,43 @@ func examplePolicy(t *testing.T, dir string) string {
 		t.Fatal(err)
 	}
 	return file
+}
+
+// integrationKey makes the keyring and an API key of the integration role.
+func integrationKey(t *testing.T, dir string, vars []string, policyFile string) string {
+	t.Helper()
+	if code, _, errs := run(t, dir, vars, "keys", "init"); code != 0 {
+		t.Fatalf("keys init: %s", errs)
+	}
+	code, key, errs := run(t, dir, vars, "apikeys", "create", "--role", "integration", "--policy", policyFile)
+	if code != 0 {
+		t.Fatalf("apikeys create: %s", errs)
+	}
+	return strings.TrimSpace(key)
+}
+
+// apiCaller calls the API with key, for the appeals purpose, and returns
+// the status and body.
+func apiCaller(key string) func(method, url, body string) (int, []byte, error) {
+	return func(method, url, body string) (int, []byte, error) {
+		var rd io.Reader
+		if body != "" {
+			rd = strings.NewReader(body)
+		}
+		req, _ := http.NewRequest(method, url, rd)
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("X-Purpose", "appeals")
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, nil, err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		return resp.StatusCode, b, err
+	}
 }
 
 // run runs derbes in dir and returns its exit code, stdout and stderr.

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,38 +26,14 @@ func TestTwoNodesServeOneDatabase(t *testing.T) {
 	vars := []string{"DERBES_DATA_DIR=" + filepath.Join(dir, "data"), "DERBES_KEYRING_FILE=" + filepath.Join(dir, "keyring.json"),
 		"DERBES_DB=" + env.Config.URL, "DERBES_SCHEMA=" + env.Config.Schema}
 	policyFile := examplePolicy(t, dir)
-	if code, _, errs := run(t, dir, vars, "keys", "init"); code != 0 {
-		t.Fatalf("keys init: %s", errs)
-	}
-	code, key, errs := run(t, dir, vars, "apikeys", "create", "--role", "integration", "--policy", policyFile)
-	if key = strings.TrimSpace(key); code != 0 {
-		t.Fatalf("apikeys create: %s", errs)
-	}
+	key := integrationKey(t, dir, vars, policyFile)
 	var nodes [2]string
 	var stops [2]func() string
 	for i := range nodes {
 		nodes[i], stops[i] = serve(t, dir, vars, "serve", "--policy", policyFile)
 	}
 
-	call := func(method, url, body string) (int, []byte, error) {
-		var rd io.Reader
-		if body != "" {
-			rd = strings.NewReader(body)
-		}
-		req, _ := http.NewRequest(method, url, rd)
-		req.Header.Set("Authorization", "Bearer "+key)
-		req.Header.Set("X-Purpose", "appeals")
-		if body != "" {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return 0, nil, err
-		}
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		return resp.StatusCode, b, err
-	}
+	call := apiCaller(key)
 
 	const workers = 8
 	iins := validIINs(4000)
